@@ -1,0 +1,25 @@
+# Two entry points for a fresh clone: `make test` and `make demo`. Both (re)build .venv
+# from requirements.txt first, only when requirements.txt changed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: install test test-all demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+# The default suite: everything but tests marked `benchmark` (see pytest.ini).
+test: $(STAMP)
+	$(PY) -m pytest
+
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,7 @@
+"""Lets `python scripts/X.py` import the package from this checkout without installing it."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
