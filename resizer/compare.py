@@ -1,0 +1,492 @@
+"""Reproduced runs beside the paper's published rows (Tables 4 to 9).
+
+Every `results.json` under a folder is matched to published rows by the settings it
+records (never by its path). A run matches a row when its task, dataset (imagenet2012 for
+classification, ava for IQA) and every setting that defines the row agree; its `table`
+field only has to be non-null (null marks a run of our own, e.g. the demo). One run can
+reproduce several cells: the default resizer (r=1, n=16) at 368->224 trained from scratch
+is the Table 4/5 row, Table 8's (r=1, n=16) cell and the Table 6/7 diagonal (the paper
+prints the same numbers there), so it is listed in each of those tables.
+
+Status of a run against a row: `partial` when it evaluated a subset, trained on a subset,
+trained less than 99 % of its planned epochs, or used another batch size than the row
+prints; otherwise `matches` when every published metric is within TOLERANCES and
+`differs` when not. Rows without a run are `not run`. Rows with several runs list each
+and their mean.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+
+from resizer import paper, results
+
+# Largest |reproduced - published| that still counts as reproducing the number. Paper
+# values are printed to 0.1 points (errors) and 0.001 (correlations); these allow for
+# run-to-run noise of ImageNet training and AVA's ~20k-image test set.
+TOLERANCES = {"top1_error_pct": 0.5, "top5_error_pct": 0.5, "plcc": 0.01, "srcc": 0.01}
+# A run counts as fully trained at 99 % of its planned epochs (steps are floored per epoch).
+EPOCH_SLACK = 0.01
+COMPARED_TABLES = (4, 5, 6, 7, 8, 9)
+DATASETS = {"classification": "imagenet2012", "iqa": "ava"}
+STATUSES = ("matches", "differs", "partial", "not run")
+METRIC_NAMES = {"top1_error_pct": "top-1 %", "top5_error_pct": "top-5 %", "plcc": "PLCC", "srcc": "SRCC"}
+
+_ROW_SETTINGS = ("backbone", "resizer", "resizer_input", "output", "filters_n", "res_blocks_r",
+                 "distortion", "init_resizer_from")
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """One published result and the settings a run must record to reproduce it."""
+    table: int
+    task: str
+    label: str
+    settings: dict  # subset of results.SETTINGS that defines the row
+    metrics: dict  # metric name -> published value
+    gflops: float | None = None
+    batch_size: int | None = None
+    note: str = ""
+
+    @property
+    def backbone(self):
+        return self.settings["backbone"]
+
+    def matches(self, run):
+        s = run["settings"]
+        return (run["task"] == self.task and run["dataset"] == DATASETS[self.task] and run["table"] is not None
+                and all(s.get(k) == v for k, v in self.settings.items()))
+
+
+def learned_settings(backbone, resizer_input=368, n=16, r=1, init_resizer_from=None, distortion=None, output=224):
+    return {"backbone": backbone, "resizer": "learned", "resizer_input": resizer_input, "output": output,
+            "filters_n": n, "res_blocks_r": r, "distortion": distortion, "init_resizer_from": init_resizer_from}
+
+
+def baseline_settings(backbone, resizer, output):
+    return {"backbone": backbone, "resizer": resizer, "resizer_input": None, "output": output, "filters_n": None,
+            "res_blocks_r": None, "distortion": None, "init_resizer_from": None}
+
+
+def _task_metrics(task):
+    return results.METRICS[task]
+
+
+def published_rows(table):
+    """The PublishedRow list of one of Tables 4..9 (Table 9: the proposed rows; [20]'s value goes in note)."""
+    if table not in COMPARED_TABLES:
+        raise ValueError(f"Table {table!r} has no reproducible rows; choose one of {COMPARED_TABLES}.")
+    rows = []
+    if table in (4, 5):
+        task = "classification" if table == 4 else "iqa"
+        for r in paper.load(table):
+            metrics = {m: r[m] for m in _task_metrics(task)}
+            if r["resizer"] == "proposed":
+                s, label = learned_settings(r["model"], r["resizer_input"]), f"{r['model']} proposed {r['resizer_input']}->224"
+            else:
+                s, label = baseline_settings(r["model"], r["resizer"], r["output"]), f"{r['model']} {r['resizer']} {r['output']}"
+            rows.append(PublishedRow(table, task, label, s, metrics, r["gflops"], r["batch_size"]))
+    elif table in (6, 7):
+        task = "classification" if table == 6 else "iqa"
+        for r in paper.load(table):
+            target, initial = r["target_model"], r["initial_model"]
+            diagonal = target == initial
+            # The diagonal is the resizer trained with its own backbone from scratch (= the 368 row).
+            s = learned_settings(target, init_resizer_from=None if diagonal else initial)
+            rows.append(PublishedRow(table, task, f"{target} <- {initial} resizer", s,
+                                     {m: r[m] for m in _task_metrics(task)},
+                                     note=f"= Table {table - 2} 368->224 row" if diagonal else ""))
+    elif table == 8:
+        for r in paper.load(8):
+            a, b = _task_metrics(r["task"])
+            s = learned_settings(r["model"], n=r["filters_n"], r=r["res_blocks_r"])
+            rows.append(PublishedRow(8, r["task"], f"{r['model']} r={r['res_blocks_r']} n={r['filters_n']}", s,
+                                     {a: r["metric_a"], b: r["metric_b"]}))
+    else:
+        liu = {r["distortion"]: r["top1_error_pct"] for r in paper.load(9) if r["method"] == "liu2019"}
+        for r in paper.load(9):
+            if r["method"] == "proposed":
+                # Table 9 prints no sizes or resizer shape: only these settings define its rows.
+                s = {"backbone": r["model"], "resizer": "learned", "distortion": r["distortion"], "init_resizer_from": None}
+                rows.append(PublishedRow(9, "classification", f"{r['model']} proposed, {r['distortion']}", s,
+                                         {"top1_error_pct": r["top1_error_pct"]},
+                                         note=f"[20] Liu et al.: {liu[r['distortion']]}"))
+    return rows
+
+
+@dataclass(frozen=True)
+class Run:
+    path: str  # relative to the searched folder
+    data: dict  # the validated results.json
+
+
+def find_results(results_dir):
+    """Sorted paths of every file named results.json under a folder."""
+    if not os.path.isdir(results_dir):
+        raise FileNotFoundError(f"results folder {results_dir!r} does not exist; pass the folder that holds "
+                                "the runs' model directories (e.g. --results_dir runs/).")
+    found = []
+    for root, dirs, files in os.walk(results_dir):
+        dirs.sort()
+        if "results.json" in files:
+            found.append(os.path.join(root, "results.json"))
+    return sorted(found)
+
+
+def load_runs(results_dir):
+    """(runs, skipped): valid results.json files, and (path, reason) for those that are not."""
+    runs, skipped = [], []
+    for path in find_results(results_dir):
+        rel = os.path.relpath(path, results_dir)
+        try:
+            runs.append(Run(rel, results.read(path)))
+        except ValueError as e:
+            skipped.append((rel, _one_line(str(e).replace(f"{path}: ", "", 1))))
+    return runs, skipped
+
+
+def _one_line(error):
+    """results.validate's multi-line message on one line, missing fields collapsed into one list."""
+    head, _, rest = error.partition("\n")
+    problems = [p.strip() for p in rest.splitlines() if p.strip()]
+    missing = [p[: -len(": missing")] for p in problems if p.endswith(": missing")]
+    others = [p for p in problems if not p.endswith(": missing")]
+    parts = others + ([f"missing {', '.join(missing)}"] if missing else [])
+    return f"{head} {'; '.join(parts)}" if parts else head
+
+
+@dataclass
+class Line:
+    """One line of a comparison: a run against a row, their mean, or a row not run."""
+    row: PublishedRow
+    run: str
+    status: str
+    reproduced: dict = field(default_factory=dict)
+    epochs: str = ""
+    steps: int | None = None
+    train_examples: int | None = None
+    eval_examples: int | None = None
+    gflops_repo: float | None = None
+    notes: str = ""
+
+    @property
+    def deltas(self):
+        return {m: self.reproduced[m] - v for m, v in self.row.metrics.items() if self.reproduced.get(m) is not None}
+
+
+@dataclass
+class Section:
+    table: int
+    task: str
+    lines: list
+
+    @property
+    def title(self):
+        what = "ImageNet classification" if self.task == "classification" else "AVA quality assessment"
+        tol = ", ".join(f"{METRIC_NAMES[m]} +-{TOLERANCES[m]:g}" for m in self.metrics)
+        return f"Table {self.table} ({what}; matches within {tol})"
+
+    @property
+    def metrics(self):
+        return _task_metrics(self.task) if self.table != 9 else ("top1_error_pct",)
+
+
+@dataclass
+class Report:
+    sections: list
+    runs: list  # every valid Run
+    matched: dict  # run path -> labels of the rows it reproduces
+    unmatched: list  # (path, why it matches no published row)
+    skipped: list  # (path, why it is not a valid results.json)
+
+    def lines(self):
+        return [line for section in self.sections for line in section.lines]
+
+
+def partial_reasons(run, row):
+    """Why a run does not follow the paper's protocol for a row ([] when it does)."""
+    reasons = []
+    t = run["training"]
+    if not run["full_split"]:
+        reasons.append(f"evaluated {run['split_size']} examples (subset)")
+    if not t["full_train_split"]:
+        reasons.append(f"trained on {t['train_examples']} examples (subset)")
+    if t["epochs"] < (1 - EPOCH_SLACK) * t["planned_epochs"]:
+        reasons.append(f"{t['epochs']:.3g} of {t['planned_epochs']:g} planned epochs")
+    if row.batch_size is not None and run["settings"]["batch_size"] != row.batch_size:
+        reasons.append(f"batch {run['settings']['batch_size']} (paper {row.batch_size})")
+    return reasons
+
+
+def within_tolerance(row, reproduced):
+    # 1e-9 absorbs float noise of values printed to 0.1 or 0.001.
+    return all(m in reproduced and abs(reproduced[m] - v) <= TOLERANCES[m] + 1e-9 for m, v in row.metrics.items())
+
+
+def _run_line(row, run):
+    data = run.data
+    reproduced = {m: data["metrics"].get(m) for m in _task_metrics(row.task)}
+    reasons = partial_reasons(data, row)
+    status = "partial" if reasons else ("matches" if within_tolerance(row, reproduced) else "differs")
+    t = data["training"]
+    notes = "; ".join(reasons + ([row.note] if row.note else []))
+    return Line(row, run.path, status, reproduced, epochs=f"{t['epochs']:.3g}/{t['planned_epochs']:g}",
+                steps=t["steps"], train_examples=t["train_examples"], eval_examples=data["split_size"],
+                gflops_repo=data["gflops"], notes=notes)
+
+
+def _mean_line(row, lines):
+    reproduced = {}
+    for m in _task_metrics(row.task):
+        values = [l.reproduced[m] for l in lines if l.reproduced.get(m) is not None]
+        reproduced[m] = sum(values) / len(values) if values else None
+    if any(l.status == "partial" for l in lines):
+        status = "partial"
+    else:
+        status = "matches" if within_tolerance(row, reproduced) else "differs"
+    gflops = [l.gflops_repo for l in lines]
+    return Line(row, f"mean of {len(lines)} runs", status, reproduced, gflops_repo=sum(gflops) / len(gflops))
+
+
+def model_gflops(row):
+    """Forward GFLOPs per image of a row's model as the repo builds it (resizer.models + resizer.flops)."""
+    try:
+        from resizer import flops, models  # heavy: builds the full backbone
+    except ImportError as e:
+        raise ImportError(f"counting the repo's FLOPS needs resizer.models and resizer.flops ({e}); "
+                          "run without --compute_flops") from e
+
+    s = row.settings
+    if "output" not in s:
+        return None  # Table 9 prints no sizes
+    learned = s["resizer"] == "learned"
+    model = models.build(row.task, s["backbone"], resizer=s["resizer"],
+                         input_size=s["resizer_input"] if learned else s["output"], output_size=s["output"],
+                         filters=s["filters_n"] or 16, num_res_blocks=s["res_blocks_r"] or 1)
+    return flops.count_flops(model) / 1e9
+
+
+def build_report(results_dir, tables=COMPARED_TABLES, gflops_of_row=None):
+    """Matches every results.json under results_dir to the rows of `tables`.
+
+    gflops_of_row(PublishedRow) -> GFLOPs or None fills the repo's FLOPS of rows not run
+    (e.g. model_gflops; computed once per distinct architecture). Runs bring their own.
+    """
+    runs, skipped = load_runs(results_dir)
+    sections, matched, cache = [], {r.path: [] for r in runs}, {}
+    for table in tables:
+        by_task = {}
+        for row in published_rows(table):
+            hits = [run for run in runs if row.matches(run.data)]
+            for run in hits:
+                matched[run.path].append(f"{table}:{row.label}")
+            if hits:
+                lines = [_run_line(row, run) for run in hits]
+                if len(lines) > 1:
+                    lines.append(_mean_line(row, lines))
+            else:
+                gflops = None
+                if gflops_of_row is not None:
+                    key = (row.task, tuple(sorted(row.settings.items(), key=lambda kv: kv[0])))
+                    if key not in cache:
+                        cache[key] = gflops_of_row(row)
+                    gflops = cache[key]
+                lines = [Line(row, "", "not run", gflops_repo=gflops, notes=row.note)]
+            by_task.setdefault(row.task, []).extend(lines)
+        sections.extend(Section(table, task, lines) for task, lines in by_task.items())
+    unmatched = [(run.path, _why_unmatched(run.data)) for run in runs if not matched[run.path]]
+    return Report(sections, runs, matched, unmatched, skipped)
+
+
+def _why_unmatched(data):
+    if data["table"] is None:
+        return f"table is null: a run of our own ({data['experiment']}), not a paper row"
+    expected = DATASETS[data["task"]]
+    if data["dataset"] != expected:
+        return f"dataset {data['dataset']} is not the paper's {expected} for {data['task']}"
+    settings = ", ".join(f"{k}={data['settings'].get(k)}" for k in _ROW_SETTINGS)
+    return f"no row of the compared tables has these settings ({settings})"
+
+
+# ----------------------------------------------------------------------------- formatting
+
+def _fmt(value, metric, signed=False, published=False):
+    """Correlations to 3 decimals; errors as the paper prints them (1 decimal), ours to 2."""
+    if value is None:
+        return ""
+    digits = 3 if metric in ("plcc", "srcc") else (1 if published else 2)
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _columns(section):
+    cols = ["row", "run"]
+    for m in section.metrics:
+        name = METRIC_NAMES[m]
+        cols += [f"{name} paper", f"{name} ours", "delta"]
+    return cols + ["status", "epochs", "steps", "train imgs", "eval imgs", "GFLOPs paper", "GFLOPs repo", "notes"]
+
+
+def _cells(section, line):
+    cells = [line.row.label, line.run]
+    deltas = line.deltas
+    for m in section.metrics:
+        cells += [_fmt(line.row.metrics.get(m), m, published=True), _fmt(line.reproduced.get(m), m),
+                  _fmt(deltas.get(m), m, signed=True)]
+    cells += [line.status, line.epochs, "" if line.steps is None else str(line.steps),
+              "" if line.train_examples is None else str(line.train_examples),
+              "" if line.eval_examples is None else str(line.eval_examples),
+              "" if line.row.gflops is None else f"{line.row.gflops:.2f}",
+              "" if line.gflops_repo is None else f"{line.gflops_repo:.2f}", line.notes]
+    return cells
+
+
+def _footer(report):
+    out = []
+    for path, why in report.unmatched:
+        out.append(f"unmatched {path}: {why}")
+    for path, why in report.skipped:
+        out.append(f"skipped {path}: {why}")
+    return out
+
+
+def _summary(report):
+    counts = {s: 0 for s in STATUSES}
+    for line in report.lines():
+        if not line.run.startswith("mean"):
+            counts[line.status] += 1
+    return (f"{len(report.runs)} run(s) read, {len(report.skipped)} skipped; lines: "
+            + ", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+def format_text(report):
+    """Aligned plain-text tables, one per section."""
+    out = []
+    for section in report.sections:
+        cols = _columns(section)
+        rows = [cols] + [_cells(section, line) for line in section.lines]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
+        out.append(section.title)
+        for i, r in enumerate(rows):
+            out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            if i == 0:
+                out.append("  ".join("-" * w for w in widths))
+        out.append("")
+    return "\n".join(out + [_summary(report)] + _footer(report)) + "\n"
+
+
+def _md_escape(cell):
+    return cell.replace("|", "\\|")
+
+
+def format_markdown(report):
+    """GitHub Markdown: a heading and a pipe table per section, then notes."""
+    out = []
+    for section in report.sections:
+        cols = _columns(section)
+        out += [f"#### {section.title}", "", "| " + " | ".join(cols) + " |",
+                "|" + "|".join("---" for _ in cols) + "|"]
+        out += ["| " + " | ".join(_md_escape(c) for c in _cells(section, line)) + " |" for line in section.lines]
+        out.append("")
+    out.append(_summary(report))
+    out += [f"- {_md_escape(line)}" for line in _footer(report)]
+    return "\n".join(out) + "\n"
+
+
+COMPARISON_COLUMNS = ("table", "task", "row", "run", "status", "metric", "published", "reproduced", "delta",
+                      "tolerance", "epochs", "steps", "train_examples", "eval_examples", "gflops_paper",
+                      "gflops_repo", "notes")
+
+
+def comparison_records(report, tables=None):
+    """Machine-readable lines: one dict per (line, published metric)."""
+    records = []
+    for section in report.sections:
+        if tables is not None and section.table not in tables:
+            continue
+        for line in section.lines:
+            for m, published in line.row.metrics.items():
+                reproduced = line.reproduced.get(m)
+                records.append({
+                    "table": section.table, "task": section.task, "row": line.row.label, "run": line.run,
+                    "status": line.status, "metric": m, "published": published, "reproduced": reproduced,
+                    "delta": None if reproduced is None else round(reproduced - published, 6),
+                    "tolerance": TOLERANCES[m], "epochs": line.epochs, "steps": line.steps,
+                    "train_examples": line.train_examples, "eval_examples": line.eval_examples,
+                    "gflops_paper": line.row.gflops, "gflops_repo": line.gflops_repo, "notes": line.notes})
+    return records
+
+
+def _flatten(data, prefix=""):
+    flat = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def run_records(report):
+    """One dict per run with every field of its results.json flattened (settings.backbone, ...)."""
+    records = []
+    for run in report.runs:
+        records.append({"path": run.path, "reproduces": "; ".join(report.matched[run.path]), **_flatten(run.data)})
+    return records
+
+
+def _csv_text(records, columns=None):
+    if columns is None:
+        columns = []
+        for record in records:
+            columns += [k for k in record if k not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+    return buffer.getvalue()
+
+
+def format_csv(report):
+    return _csv_text(comparison_records(report), COMPARISON_COLUMNS)
+
+
+def _write_atomic(path, text):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_csvs(report, out_dir):
+    """results/runs.csv (one row per run, all settings) and results/table<N>.csv; returns the paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    path = os.path.join(out_dir, "runs.csv")
+    _write_atomic(path, _csv_text(run_records(report)) if report.runs else "path\n")
+    written.append(path)
+    for table in sorted({s.table for s in report.sections}):
+        path = os.path.join(out_dir, f"table{table}.csv")
+        _write_atomic(path, _csv_text(comparison_records(report, {table}), COMPARISON_COLUMNS))
+        written.append(path)
+    return written
+
+
+FORMATS = {"text": format_text, "md": format_markdown, "csv": format_csv}
+
+
+def parse_tables(value):
+    """'all' or a comma-separated list of table numbers -> tuple of ints (ValueError otherwise)."""
+    if value == "all":
+        return COMPARED_TABLES
+    try:
+        tables = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        tables = ()
+    if not tables or any(t not in COMPARED_TABLES for t in tables):
+        raise ValueError(f"--table={value!r}: expected 'all' or table numbers among {COMPARED_TABLES}, e.g. 4 or 4,8.")
+    return tables
