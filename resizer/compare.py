@@ -45,7 +45,7 @@ class PublishedRow:
     table: int
     task: str
     label: str
-    settings: dict  # subset of results.SETTINGS that defines the row
+    settings: dict  # subset of results.SETTINGS that defines the row; a tuple lists accepted values
     metrics: dict  # metric name -> published value
     gflops: float | None = None
     batch_size: int | None = None
@@ -58,7 +58,7 @@ class PublishedRow:
     def matches(self, run):
         s = run["settings"]
         return (run["task"] == self.task and run["dataset"] == DATASETS[self.task] and run["table"] is not None
-                and all(s.get(k) == v for k, v in self.settings.items()))
+                and all(s.get(k) in v if isinstance(v, tuple) else s.get(k) == v for k, v in self.settings.items()))
 
 
 def learned_settings(backbone, resizer_input=368, n=16, r=1, init_resizer_from=None, distortion=None, output=224):
@@ -94,8 +94,9 @@ def published_rows(table):
         for r in paper.load(table):
             target, initial = r["target_model"], r["initial_model"]
             diagonal = target == initial
-            # The diagonal is the resizer trained with its own backbone from scratch (= the 368 row).
-            s = learned_settings(target, init_resizer_from=None if diagonal else initial)
+            # The diagonal is the resizer trained with its own backbone (= the 368 row): the Table 4/5
+            # run itself (no init) or that model evaluated again under Table 6/7 (init = itself).
+            s = learned_settings(target, init_resizer_from=(None, target) if diagonal else initial)
             rows.append(PublishedRow(table, task, f"{target} <- {initial} resizer", s,
                                      {m: r[m] for m in _task_metrics(task)},
                                      note=f"= Table {table - 2} 368->224 row" if diagonal else ""))
@@ -290,7 +291,7 @@ def build_report(results_dir, tables=COMPARED_TABLES, gflops_of_row=None):
             else:
                 gflops = None
                 if gflops_of_row is not None:
-                    key = (row.task, tuple(sorted(row.settings.items(), key=lambda kv: kv[0])))
+                    key = (row.task, tuple((k, v) for k, v in sorted(row.settings.items()) if k != "init_resizer_from"))
                     if key not in cache:
                         cache[key] = gflops_of_row(row)
                     gflops = cache[key]

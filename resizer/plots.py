@@ -110,7 +110,9 @@ def plot_generalization(table, report=None):
     fig, ax = plt.subplots(figsize=(1.5 * len(models) + 2.4, 1.1 * len(models) + 1.8))
     cells = {}
     for r in rows:
-        initial = r.settings["init_resizer_from"] or r.backbone
+        initial = r.settings["init_resizer_from"]
+        if not isinstance(initial, str):  # the diagonal accepts (None, itself)
+            initial = r.backbone
         i, j = models.index(r.backbone), models.index(initial)
         grid[i, j] = r.metrics[metric]
         cells[i, j] = r

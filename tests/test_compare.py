@@ -129,6 +129,12 @@ def test_tables_6_7_and_9_rows_need_their_defining_setting(tmp_path):
     assert t6.status == "matches"
     assert lines_of(report, 6, "mobilenet_v2 <- mobilenet_v2 resizer")[0].status == "not run"
     assert lines_of(report, 4, "mobilenet_v2 proposed 368->224")[0].status == "not run"
+    assert lines_of(report, 6, "resnet50 <- resnet50 resizer")[0].status == "not run"
+    # The registry's diagonal experiment evaluates the 368 model again and records init = itself.
+    write_run(tmp_path, "t6diag", make_results(table=6, init_resizer_from="resnet50", epochs=0.0, planned_epochs=0.0))
+    report = compare.build_report(str(tmp_path))
+    assert [l.run for l in lines_of(report, 6, "resnet50 <- resnet50 resizer")] == ["t6diag/results.json"]
+    assert lines_of(report, 6, "resnet50 <- resnet50 resizer")[0].status == "matches"
     (t9,) = lines_of(report, 9, "resnet50 proposed, jpeg_q10")
     assert t9.status == "matches" and "[20] Liu et al.: 34.9" in t9.notes
     assert lines_of(report, 4, "resnet50 proposed 224->224")[0].status == "not run"  # distorted run is not Table 4
@@ -181,9 +187,9 @@ def test_rows_not_run_get_the_repos_flops_once_per_architecture(tmp_path):
         calls.append(row.label)
         return 1.5
 
-    report = compare.build_report(str(tmp_path), (4, 8), gflops_of_row=fake_gflops)
+    report = compare.build_report(str(tmp_path), (4, 6, 8), gflops_of_row=fake_gflops)
     assert all(l.gflops_repo == 1.5 for l in report.lines())
-    # Table 8's (r=1, n=16) cells are the Table 4 368 models: counted once.
+    # Table 6 and Table 8's (r=1, n=16) cells are the Table 4 368 models: counted once.
     assert len(calls) == 40 + 28 - 4
 
 
