@@ -1,0 +1,38 @@
+"""Data for the resizer experiments: ImageNet, AVA and CIFAR-10 through TFDS, the input
+pipeline, the Table 9 distortions and the pre-resized cache.
+
+    ds, n = resizer.data.make_dataset("imagenet2012", "train", data_dir=None, training=True,
+                                      input_size=448, batch_size=32)
+
+WORKSPACE.md says which files go where; docs/data.md describes the pipeline.
+"""
+
+from resizer.data.pipeline import make_dataset
+from resizer.data.registry import DatasetInfo, info
+from resizer.data.tfds_source import ENV_DATA_DIR, resolve_data_dir
+
+__all__ = ["make_dataset", "info", "DatasetInfo", "source", "prepare", "crop_conventions", "ENV_DATA_DIR",
+           "resolve_data_dir"]
+
+
+def source(dataset, split, data_dir=None, **options):
+    """The dataset module's `source(split, data_dir, **options)`: (un-batched examples, count)."""
+    from resizer.data import registry
+
+    return registry.module(dataset).source(split, data_dir, **options)
+
+
+def prepare(dataset, data_dir=None, manual=None):
+    """Prepares a TFDS dataset from its hand-downloaded files (WORKSPACE.md); returns the builder."""
+    from resizer.data import registry
+
+    module = registry.module(dataset)
+    if not hasattr(module, "prepare"):
+        raise ValueError(f"{dataset} has nothing to prepare.")
+    return module.prepare(data_dir, manual)
+
+
+def crop_conventions(dataset):
+    """(train_crop, eval_crop): the strings results.json records in settings."""
+    dataset_info = info(dataset)
+    return dataset_info.train_crop_name, dataset_info.eval_crop_name

@@ -1,0 +1,242 @@
+"""The pre-resized cache: TFRecord shards of images already resized, so that a sweep of runs
+does not decode full-size JPEGs again for every run.
+
+Layout: `<cache_dir>/<dataset>/<split>-<mode>-<size>px-<interpolation>-<format>/`
+holding `shard-NNNNN-of-MMMMM.tfrecord` files and `cache_info.json` (written last: a
+cache without it is incomplete). Shards are written to a temporary name and renamed, so
+an interrupted run resumes where it stopped (complete shards are skipped).
+
+Modes:
+  central: the evaluation crop and pre-resize already applied (exactly what the eval
+    pipeline computes, up to JPEG coding and uint8 rounding). For evaluation at `size`.
+  full: the whole image resized to size x size (aspect not kept) plus its original
+    (height, width). Crops are then chosen on the original frame and cut from the stored
+    copy (resizer.data.crops), so crop geometry is unchanged; a crop has the detail of
+    the `size`-pixel copy rather than of the original. For training at sizes <= `size`.
+Formats: jpeg (quality 95; ~70 KB per 448x448 image) or raw uint8 (602 KB at 448, no
+decoding at all). docs/data.md has the measured speeds and sizes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from resizer.data import registry
+
+FORMATS = ("jpeg", "raw")
+MODES = ("full", "central")
+JPEG_QUALITY = 95
+EXAMPLES_PER_SHARD = 1024
+INFO_FILE = "cache_info.json"
+TRAIN_SPLITS = ("train", "train_minus_minival", "train_full")
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    mode: str
+    size: int
+    path: str
+
+
+def cache_path(cache_dir, dataset, split, *, mode, size, interpolation, fmt):
+    return os.path.join(os.path.expanduser(cache_dir), dataset, f"{split}-{mode}-{size}px-{interpolation}-{fmt}")
+
+
+def default_mode(split):
+    """Training splits are cached whole ("full"), evaluation splits cropped ("central")."""
+    return "full" if split in TRAIN_SPLITS else "central"
+
+
+def _atomic_write(path, write_fn):
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-" + os.path.basename(path))
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _shard_name(index, count):
+    return f"shard-{index:05d}-of-{count:05d}.tfrecord"
+
+
+def _feature(value):
+    if isinstance(value, bytes):  # not through numpy: 'S' arrays drop trailing zero bytes
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+    value = np.asarray(value)
+    if value.dtype.kind in "iub":
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=value.reshape(-1).astype(np.int64)))
+    return tf.train.Feature(float_list=tf.train.FloatList(value=value.reshape(-1).astype(np.float32)))
+
+
+def _encoder(info, *, mode, size, interpolation, fmt):
+    """example -> the cached example (image encoded, source_hw added in full mode)."""
+    from resizer.data import crops, pipeline
+
+    def encode(example):
+        image = example["image"]
+        if mode == "central":
+            pixels = pipeline.cropped_pixels(example, info, training=False, seed=None)
+        else:
+            pixels = crops.decode(image)
+        resized = tf.cast(tf.round(pipeline.pre_resize(pixels, size, interpolation) * 255.0), tf.uint8)
+        out = {k: v for k, v in example.items() if k != "image"}
+        out["image"] = (tf.io.encode_jpeg(resized, quality=JPEG_QUALITY) if fmt == "jpeg"
+                        else tf.io.serialize_tensor(resized))
+        if mode == "full":
+            out["source_hw"] = tf.cast(crops.image_shape(image), tf.int64)
+        return out
+
+    return encode
+
+
+def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation=None, fmt="jpeg",
+          examples_per_shard=EXAMPLES_PER_SHARD, num_examples=None, source_options=None):
+    """Writes (or completes) the cache of one split; returns its directory.
+
+    Reads the prepared TFDS dataset in its stored order, shard by shard (each shard a
+    slice of the split, so resuming reads only what is missing).
+    """
+    info = registry.info(dataset)
+    registry.check_split(info, split)
+    module = registry.module(dataset)
+    if info.train_crop == "pad_crop" or not hasattr(module, "DATASET"):
+        raise ValueError(f"{dataset} cannot be cached: the cache is for the TFDS datasets with full-size "
+                         "JPEGs (imagenet2012, ava).")
+    from resizer.data import pipeline
+
+    mode = mode or default_mode(split)
+    interpolation = pipeline.check_interpolation(interpolation or info.interpolation)
+    if mode not in MODES or fmt not in FORMATS:
+        raise ValueError(f"mode must be one of {MODES} and fmt one of {FORMATS}, got {mode!r}, {fmt!r}.")
+    if not isinstance(size, int) or size < 1 or examples_per_shard < 1:
+        raise ValueError(f"size and examples_per_shard must be ints >= 1, got {size!r}, {examples_per_shard!r}.")
+    source_options = dict(source_options or {})
+    _, total = module.source(split, data_dir, decode=False, num_examples=num_examples, **source_options)
+    num_shards = -(-total // examples_per_shard)
+    path = cache_path(cache_dir, dataset, split, mode=mode, size=size, interpolation=interpolation, fmt=fmt)
+    os.makedirs(path, exist_ok=True)
+    encode = _encoder(info, mode=mode, size=size, interpolation=interpolation, fmt=fmt)
+    spec = None
+    for index in range(num_shards):
+        shard = os.path.join(path, _shard_name(index, num_shards))
+        count = min(examples_per_shard, total - index * examples_per_shard)
+        ds, _ = module.source(split, data_dir, decode=False, skip=index * examples_per_shard,
+                              num_examples=count, **source_options)
+        ds = ds.map(encode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        spec = {k: {"dtype": v.dtype.name, "shape": v.shape.as_list()} for k, v in ds.element_spec.items()}
+        if os.path.exists(shard):
+            continue
+
+        def write_shard(tmp, ds=ds):
+            with tf.io.TFRecordWriter(tmp) as writer:
+                for example in ds.as_numpy_iterator():
+                    features = {k: _feature(v) for k, v in example.items()}
+                    writer.write(tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString())
+
+        _atomic_write(shard, write_shard)
+        logging.info("cache %s: shard %d/%d written", path, index + 1, num_shards)
+    description = {
+        "dataset": dataset, "split": split, "mode": mode, "size": size, "interpolation": interpolation,
+        "format": fmt, "jpeg_quality": JPEG_QUALITY if fmt == "jpeg" else None, "num_examples": total,
+        "num_shards": num_shards, "examples_per_shard": examples_per_shard, "features": spec,
+        "source_options": source_options, "eval_crop": info.eval_crop_name,
+    }
+
+    def write_info(tmp):
+        with open(tmp, "w") as f:
+            json.dump(description, f, indent=2, sort_keys=True)
+
+    _atomic_write(os.path.join(path, INFO_FILE), write_info)
+    return path
+
+
+def complete_caches(cache_dir, dataset, split):
+    """{path: cache_info} of the complete caches of a split."""
+    found = {}
+    for info_path in glob.glob(os.path.join(os.path.expanduser(cache_dir), dataset, f"{split}-*", INFO_FILE)):
+        with open(info_path) as f:
+            found[os.path.dirname(info_path)] = json.load(f)
+    return found
+
+
+def choose(cache_dir, dataset, split, *, input_size, interpolation, training):
+    """The cache to read: an exact central cache for evaluation, else the smallest full cache
+    with size >= input_size. FileNotFoundError listing what exists otherwise."""
+    caches = {p: c for p, c in complete_caches(cache_dir, dataset, split).items()
+              if c["interpolation"] == interpolation and c["size"] >= input_size}
+    # raw before jpeg: it is exact and faster to read.
+    exact = sorted((c["format"] != "raw", p) for p, c in caches.items()
+                   if c["mode"] == "central" and c["size"] == input_size)
+    full = sorted((c["size"], c["format"] != "raw", p) for p, c in caches.items() if c["mode"] == "full")
+    if not training and exact:
+        path = exact[0][-1]
+    elif full:
+        path = full[0][-1]
+    else:
+        existing = sorted(os.path.basename(p) for p in complete_caches(cache_dir, dataset, split)) or ["none"]
+        mode = "full" if training else "central (or full)"
+        raise FileNotFoundError(
+            f"No usable cache of {dataset} {split} in {cache_dir} for {'training' if training else 'evaluation'} "
+            f"at {input_size}px with {interpolation} (needs mode {mode}, size >= {input_size}); complete caches "
+            f"there: {', '.join(existing)}. Write one with: python scripts/prepare_data.py --dataset {dataset} "
+            f"--splits {split} --size {input_size} --cache_dir {cache_dir}")
+    return path, caches[path]
+
+
+def read(cache_dir, dataset, split, *, input_size, interpolation, training, num_examples=None,
+         input_context=None, seed=None):
+    """(un-batched cached examples, count, Layout): images are JPEG bytes or uint8 arrays."""
+    path, description = choose(cache_dir, dataset, split, input_size=input_size, interpolation=interpolation,
+                               training=training)
+    files = sorted(glob.glob(os.path.join(path, "shard-*.tfrecord")))
+    if len(files) != description["num_shards"]:
+        raise FileNotFoundError(f"cache {path} lists {description['num_shards']} shards but has {len(files)}; "
+                                "write it again with scripts/prepare_data.py (it resumes).")
+    count = description["num_examples"]
+    if num_examples:
+        count = min(count, num_examples)
+        files = files[:-(-count // description["examples_per_shard"])]
+    size = description["size"]
+    parse_spec, dtypes = {}, {}
+    for name, feature in description["features"].items():
+        dtype = tf.as_dtype(feature["dtype"])
+        stored = tf.string if dtype == tf.string else (tf.float32 if dtype.is_floating else tf.int64)
+        parse_spec[name] = tf.io.FixedLenFeature(feature["shape"], stored)
+        dtypes[name] = dtype
+
+    def parse(record):
+        example = tf.io.parse_single_example(record, parse_spec)
+        example = {k: tf.cast(v, dtypes[k]) if dtypes[k] != tf.string else v for k, v in example.items()}
+        if description["format"] == "raw":
+            example["image"] = tf.ensure_shape(tf.io.parse_tensor(example["image"], tf.uint8), (size, size, 3))
+        return example
+
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    pipelines = input_context.num_input_pipelines if input_context is not None else 1
+    if num_examples:  # exactly the first N: files in order, then shard by example
+        ds = tf.data.TFRecordDataset(ds).take(count)
+        by_file = False
+    else:
+        by_file = pipelines > 1 and len(files) >= pipelines
+        if by_file:
+            ds = ds.shard(pipelines, input_context.input_pipeline_id)
+        if training:
+            ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(16, len(files)),
+                           num_parallel_calls=tf.data.AUTOTUNE)
+    if pipelines > 1 and not by_file:
+        ds = ds.shard(pipelines, input_context.input_pipeline_id)
+    return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE), count, Layout(description["mode"], size, path)

@@ -1,0 +1,74 @@
+"""CIFAR-10 through TFDS's `cifar10` builder, up-scaled by the pipeline to the resizer input.
+
+Section 4.3 evaluates the ImageNet-trained resizer with a classifier trained on CIFAR-10.
+Offline, put the original `cifar-10-binary.tar.gz` (170 MB) in `<data_dir>/downloads/manual/`
+(TFDS takes a hand-downloaded file of the registered name and checks its checksum), or copy
+a prepared `<data_dir>/cifar10/3.0.2/` from a machine that ran `tfds build cifar10`.
+
+Splits: `train` (50,000), `test` (10,000: the evaluation set), `minival` (the last 10% of
+train, 5,000) and `train_minus_minival` (the other 45,000).
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from resizer.data import tfds_source
+from resizer.data.registry import DatasetInfo
+
+NAME = "cifar10"
+ARCHIVE = "cifar-10-binary.tar.gz"
+MINIVAL_PERCENT = 10
+
+# 32x32 images: the usual CIFAR augmentation (4-pixel zero padding, random 32x32 crop,
+# flip) and no evaluation crop; an Inception crop of 32 pixels would leave little to see.
+INFO = DatasetInfo(
+    name=NAME, task="classification", num_classes=10, interpolation="bilinear",
+    splits=("train", "test", "minival", "train_minus_minival"),
+    train_split="train", eval_split="test", selection_split="minival",
+    train_crop="pad_crop", eval_crop="full", eval_fraction=1.0,
+)
+
+
+def check_manual_dir(manual):
+    tfds_source.require_file(NAME, os.path.join(manual, ARCHIVE))
+
+
+def split_range(split, sizes):
+    stored = "test" if split == "test" else "train"
+    n = sizes[stored]
+    cut = n - n * MINIVAL_PERCENT // 100
+    ranges = {"train": (0, n), "test": (0, n), "minival": (cut, n), "train_minus_minival": (0, cut)}
+    if split not in ranges:
+        raise ValueError(f"{NAME} has no split {split!r}; expected one of {', '.join(INFO.splits)}.")
+    return tfds_source.SplitRange(stored, *ranges[split])
+
+
+def _to_example(example):
+    return {"image": example["image"], "label": tf.cast(example["label"], tf.int64)}
+
+
+def _make_builder(data_dir):
+    import tensorflow_datasets as tfds
+
+    return tfds.builder(NAME, data_dir=data_dir)
+
+
+DATASET = tfds_source.TfdsDataset(
+    name=NAME, make_builder=_make_builder, check_manual=check_manual_dir, split_range=split_range,
+    to_example=_to_example, prepare_hint=" (about 1 minute, 140 MB)",
+)
+
+
+def source(split, data_dir=None, **options):
+    """(un-batched {"image" uint8 32x32x3, "label"} examples, count). The images are PNG in
+    TFDS, so they are always decoded (decode=False is ignored)."""
+    options["decode"] = True
+    return DATASET.source(split, data_dir, **options)
+
+
+def prepare(data_dir=None, manual=None):
+    """Prepares cifar10 from cifar-10-binary.tar.gz in the manual directory; returns the builder."""
+    return DATASET.prepare(data_dir, manual)

@@ -1,0 +1,84 @@
+"""ImageNet (ILSVRC 2012) through TFDS's `imagenet2012` builder and its manual download.
+
+Put ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar in `<data_dir>/downloads/manual/`
+and run `python scripts/prepare_data.py --dataset imagenet2012` once (WORKSPACE.md).
+
+Splits: `train` (1,281,167 images, what the paper trains on), `validation` (50,000: the
+paper's evaluation set, Table 4), and for model selection `minival`, the last 1% of the
+(TFDS-shuffled) training split, 12,812 images, with `train_minus_minival` the other 99%
+(big_vision's convention).
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+from resizer.data import tfds_source
+from resizer.data.registry import DatasetInfo
+
+NAME = "imagenet2012"
+TRAIN_TAR = "ILSVRC2012_img_train.tar"
+VAL_TAR = "ILSVRC2012_img_val.tar"
+MINIVAL_PERCENT = 1
+
+INFO = DatasetInfo(
+    name=NAME, task="classification", num_classes=1000, interpolation="bilinear",
+    splits=("train", "validation", "minival", "train_minus_minival"),
+    train_split="train", eval_split="validation", selection_split="minival",
+    train_crop="inception", eval_crop="central", eval_fraction=0.875,
+)
+
+
+def check_manual_dir(manual):
+    """FileNotFoundError naming the first missing, empty or unreadable tar of the manual download."""
+    tfds_source.require_dir(NAME, manual)
+    for tar in (TRAIN_TAR, VAL_TAR):
+        tfds_source.require_file(NAME, os.path.join(manual, tar), tar=True)
+
+
+def _minival_size(train_size):
+    return -(-train_size * MINIVAL_PERCENT // 100)
+
+
+def split_range(split, sizes):
+    stored = "validation" if split == "validation" else "train"
+    if stored not in sizes:
+        raise ValueError(f"{NAME}: the prepared dataset has no {stored!r} split "
+                         f"(it has {sorted(sizes)}); prepare it again with both tars in place.")
+    n = sizes[stored]
+    cut = n - _minival_size(n)
+    ranges = {
+        "train": (0, n), "validation": (0, n),
+        "minival": (cut, n), "train_minus_minival": (0, cut),
+    }
+    if split not in ranges:
+        raise ValueError(f"{NAME} has no split {split!r}; expected one of {', '.join(INFO.splits)}.")
+    return tfds_source.SplitRange(stored, *ranges[split])
+
+
+def _to_example(example):
+    return {"image": example["image"], "label": tf.cast(example["label"], tf.int64)}
+
+
+def _make_builder(data_dir):
+    import tensorflow_datasets as tfds
+
+    return tfds.builder(NAME, data_dir=data_dir)
+
+
+DATASET = tfds_source.TfdsDataset(
+    name=NAME, make_builder=_make_builder, check_manual=check_manual_dir, split_range=split_range,
+    to_example=_to_example, prepare_hint=" (about 150 GB read, 155 GB written, several hours)",
+)
+
+
+def source(split, data_dir=None, **options):
+    """(un-batched {"image", "label"} examples, count) of one split; see TfdsDataset.source."""
+    return DATASET.source(split, data_dir, **options)
+
+
+def prepare(data_dir=None, manual=None):
+    """Prepares imagenet2012 from the two tars (no network); returns the TFDS builder."""
+    return DATASET.prepare(data_dir, manual)

@@ -1,0 +1,172 @@
+"""The input pipeline: one `make_dataset` for training and evaluation of every task.
+
+Per example: (decode only the crop window of the JPEG) -> crop (training: Inception-style
+random crop; evaluation: central crop, see resizer.data.crops) -> the fixed pre-resize to
+`input_size` x `input_size` (tf.image.resize, no antialiasing, bilinear for ImageNet and
+bicubic for AVA as in the paper) -> floats in [0, 1] -> (training) horizontal flip ->
+(optional) a Table 9 distortion. Then batching and prefetch. Each backbone's own
+normalisation happens inside the model, after the resizer.
+
+Randomness is stateless and seeded per example: training examples by (seed, input
+pipeline, position in the repeated stream), evaluation examples by (seed, input pipeline,
+a key derived from the example's stable id), so evaluation noise does not depend on read
+order. With deterministic=True the read order is fixed too, and two runs yield identical
+batches.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from resizer.data import cache as cache_lib
+from resizer.data import crops, distortions, registry
+
+SHUFFLE_BUFFER = 10_000
+RESIZE_METHODS = ("bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic", "nearest")
+_PIPELINE_OPTIONS = ("decode", "shuffle_files", "seed", "input_context", "num_examples")
+
+
+def check_interpolation(interpolation):
+    if interpolation not in RESIZE_METHODS:
+        raise ValueError(f"Unknown interpolation {interpolation!r}; expected one of {', '.join(RESIZE_METHODS)}.")
+    return interpolation
+
+
+def pre_resize(pixels, size, interpolation):
+    """uint8 (h, w, 3) -> float32 (size, size, 3) in [0, 1]: the paper's fixed resize."""
+    resized = tf.image.resize(pixels, (size, size), method=interpolation)
+    return tf.clip_by_value(resized / 255.0, 0.0, 1.0)  # bicubic overshoots
+
+
+def crop_box(info, training, shape, seed):
+    """The normalised crop box of an image whose original (height, width) is `shape`."""
+    if training:
+        return crops.inception_box(shape, seed)
+    if info.eval_crop == "central":
+        return crops.central_box(shape, info.eval_fraction)
+    return crops.full_box()
+
+
+def cropped_pixels(example, info, training, seed, precropped=False):
+    """The uint8 crop of an example's image (JPEG bytes or decoded), per the dataset's policy."""
+    image = example["image"]
+    if precropped:
+        return crops.decode(image)
+    if training and info.train_crop == "pad_crop":
+        return crops.pad_crop(image, seed)
+    stored = crops.image_shape(image)
+    original = tf.cast(example["source_hw"], tf.int32) if "source_hw" in example else stored
+    return crops.crop(image, crops.pixel_window(crop_box(info, training, original, seed), stored))
+
+
+def targets(example, info):
+    if info.task == "iqa":
+        return tf.cast(example["distribution"], tf.float32)
+    return tf.cast(example["label"], tf.int32)
+
+
+def _replica_batch(batch_size, input_context):
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
+    if input_context is None:
+        return batch_size
+    if batch_size % input_context.num_replicas_in_sync:
+        raise ValueError(f"the global batch_size {batch_size} must be divisible by the "
+                         f"{input_context.num_replicas_in_sync} replicas.")
+    return input_context.get_per_replica_batch_size(batch_size)
+
+
+def _examples(info, split, *, data_dir, training, seed, input_context, num_examples, source_options):
+    """(un-batched examples, count) from the dataset's source, sharded and limited."""
+    module = registry.module(info.name)
+    if info.pipeline_options:
+        return module.source(split, data_dir, decode=False, shuffle_files=training, seed=seed,
+                             input_context=input_context, num_examples=num_examples, **source_options)
+    ds, count = module.source(split, data_dir, **source_options)
+    if num_examples:
+        ds, count = ds.take(num_examples), min(count, num_examples)
+    if input_context is not None and input_context.num_input_pipelines > 1:
+        ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    return ds, count
+
+
+def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, interpolation=None,
+                 distortion=None, seed=0, deterministic=False, input_context=None, cache_dir=None,
+                 num_examples=None, source_options=None):
+    """Batches (images float32 (B, S, S, 3) in [0, 1], targets) of one split, and the split size.
+
+    Args:
+      dataset: "imagenet2012", "ava", "cifar10" or "synthetic".
+      split: a split of `resizer.data.info(dataset).splits`.
+      data_dir: the data directory (None: $RESIZER_DATA_DIR, see WORKSPACE.md).
+      training: random crop + flip, shuffled, repeated forever, drop_remainder batches;
+        else the evaluation crop, one pass in order, the last batch may be smaller.
+      input_size: S, the side of the pre-resized images (the resizer's input). With
+        distortion="downscale4x" the batches are S/4 (`distortions.input_size`).
+      batch_size: the global batch, or with `input_context` the global batch that this
+        pipeline's per-replica batch is derived from.
+      interpolation: the pre-resize method (default: the dataset's, bilinear or bicubic).
+      distortion: None or a Table 9 distortion (downscale4x, gaussian_noise_0.1, jpeg_q10).
+      seed: seeds shuffling, crops, flips and noise.
+      deterministic: fixed element order (slower); with it two runs yield identical batches.
+      input_context: a tf.distribute.InputContext (from
+        `strategy.distribute_datasets_from_function`): this pipeline reads its own shard of
+        files and yields per-replica batches.
+      cache_dir: read the pre-resized cache written by scripts/prepare_data.py instead of
+        decoding full-size images (resizer.data.cache).
+      num_examples: use only the first N examples of the split (smoke runs).
+      source_options: extra keyword options of the dataset's source (e.g. AVA's
+        validation_size).
+
+    Returns:
+      (tf.data.Dataset, number of examples in the split (or num_examples)). The count is the
+      global one, also when `input_context` shards the data.
+    """
+    info = registry.info(dataset)
+    registry.check_split(info, split)
+    interpolation = check_interpolation(interpolation or info.interpolation)
+    distortion = distortions.canonical(distortion)
+    if not isinstance(input_size, int) or input_size < 1:
+        raise ValueError(f"input_size must be an int >= 1, got {input_size!r}.")
+    distortions.input_size(distortion, input_size)
+    batch = _replica_batch(batch_size, input_context)
+    source_options = dict(source_options or {})
+    bad = set(source_options) & set(_PIPELINE_OPTIONS)
+    if bad:
+        raise ValueError(f"source_options may not set {sorted(bad)}: make_dataset sets them.")
+
+    precropped, cached_size = False, None
+    if cache_dir:
+        ds, count, layout = cache_lib.read(cache_dir, dataset, split, input_size=input_size,
+                                           interpolation=interpolation, training=training,
+                                           num_examples=num_examples, input_context=input_context, seed=seed)
+        precropped, cached_size = layout.mode == "central", layout.size
+    else:
+        ds, count = _examples(info, split, data_dir=data_dir, training=training, seed=seed,
+                              input_context=input_context, num_examples=num_examples,
+                              source_options=source_options)
+
+    if training:
+        ds = ds.shuffle(min(SHUFFLE_BUFFER, count), seed=seed, reshuffle_each_iteration=True).repeat()
+    pipeline_id = input_context.input_pipeline_id if input_context is not None else 0
+    base_seed = tf.constant([seed, pipeline_id], tf.int64)
+
+    def preprocess(index, example):
+        key = index if training or "key" not in example else example["key"]
+        seeds = tf.random.experimental.stateless_split(tf.random.experimental.stateless_fold_in(base_seed, key), 3)
+        pixels = cropped_pixels(example, info, training, seeds[0], precropped)
+        if precropped and cached_size == input_size:
+            image = tf.cast(pixels, tf.float32) / 255.0
+        else:
+            image = pre_resize(pixels, input_size, interpolation)
+        if training:
+            image = tf.image.stateless_random_flip_left_right(image, seeds[1])
+        return distortions.apply(image, distortion, seeds[2]), targets(example, info)
+
+    ds = ds.enumerate().map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(batch, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = bool(deterministic)
+    if input_context is not None:  # already sharded here: keep tf.distribute from sharding again
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return ds.with_options(options), count

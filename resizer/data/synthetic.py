@@ -1,0 +1,86 @@
+"""The demo's generated task: classes told apart only by marks too small to survive a 4x
+down-scale.
+
+Every image (128 x 128 by default) is a smooth random colour field with `marks` copies of
+one tiny glyph stamped at random places, lighter or darker than the field. The class is
+the glyph: a 3-pixel horizontal bar, vertical bar, diagonal or anti-diagonal. Every glyph
+has the same ink (3 pixels) and the same contrast statistics, so brightness, colour and
+mark count say nothing about the class; only the marks' *orientation* does, and a glyph
+3 pixels long is less than one pixel after shrinking 128 -> 32. A fixed bilinear resize
+therefore keeps at most faint, aliased traces of the class evidence, while a learned
+resizer sees the full-resolution glyphs (its first 7x7 convolution) before it shrinks.
+
+Examples are a pure function of (split, index, seed): nothing is stored on disk, any
+number of workers read the same data, and resumed runs see the same images.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+CLASSES = ("horizontal", "vertical", "checkerboard", "plain")
+SPLIT_SIZES = {"train": 8192, "test": 2048, "validation": 2048}
+_SPLIT_STREAMS = {"train": 1, "test": 2, "validation": 3}
+
+
+def _rectangle(seed, size):
+    """A {0, 1} mask (size, size) of one random axis-aligned rectangle, 25-60% of each side."""
+    sides = tf.random.stateless_uniform([2], seed, int(0.25 * size), int(0.6 * size) + 1, dtype=tf.int32)
+    corner = tf.random.stateless_uniform([2], seed + 1, 0, size, dtype=tf.int32) % (size - sides + 1)
+    rows = tf.range(size)[:, None]
+    cols = tf.range(size)[None, :]
+    inside = ((rows >= corner[0]) & (rows < corner[0] + sides[0]) &
+              (cols >= corner[1]) & (cols < corner[1] + sides[1]))
+    return tf.cast(inside, tf.float32)
+
+
+def render(index, *, stream, seed, image_size, patches, amplitude, num_classes, task):
+    """One example {"image": uint8 (S, S, 3), "label" or "distribution"} from its index."""
+    key = tf.stack([tf.cast(seed, tf.int64) * 16 + stream, tf.cast(index, tf.int64)])
+    seeds = tf.random.experimental.stateless_split(key, 8)
+    label = tf.random.stateless_uniform([], seeds[0], 0, len(CLASSES), dtype=tf.int32)
+    size = image_size
+    coarse = tf.random.stateless_uniform([1, 4, 4, 3], seeds[1], 0.3, 0.7)
+    field = tf.image.resize(coarse, [size, size], method="bicubic")[0]
+    y = tf.range(size)[:, None]
+    x = tf.range(size)[None, :]
+    parity = tf.stack([y + 0 * x, x + 0 * y, x + y, 0 * (x + y)])  # per class; plain has no texture
+    stripes = 1.0 - 2.0 * tf.cast(tf.gather(parity, label) % 2, tf.float32)
+    stripes *= tf.cast(label != 3, tf.float32)
+    mask = tf.zeros([size, size])
+    for i in range(patches):
+        mask = tf.maximum(mask, _rectangle(seeds[2 + i % 4] + i, size))
+    phase = tf.sign(tf.random.stateless_uniform([], seeds[6], -1.0, 1.0))
+    strength = tf.random.stateless_uniform([], seeds[6] + 1, amplitude[0], amplitude[1])
+    texture = (phase * strength * mask * stripes)[:, :, None]
+    noise = tf.random.stateless_normal([size, size, 3], seeds[7], stddev=0.03)
+    image = tf.clip_by_value(field + texture + noise, 0.0, 1.0)
+    example = {"image": tf.cast(tf.round(image * 255.0), tf.uint8)}
+    if task == "iqa":
+        # Smoke runs of IQA configurations: a rating histogram peaked at the class.
+        example["distribution"] = 0.6 * tf.one_hot(label * 2 + 2, 10) + 0.04
+    else:
+        example["label"] = tf.cast(label % num_classes, tf.int64)
+    return example
+
+
+def source(split, data_dir=None, *, image_size=128, patches=2, amplitude=(0.08, 0.2), num_examples=None, seed=0,
+           num_classes=len(CLASSES), task="classification", **unused):
+    """The generated split as un-batched examples: (tf.data.Dataset, num_examples).
+
+    `data_dir` is ignored (nothing is read). Splits: train (8192 examples), test and
+    validation (2048 each, disjoint streams); `num_examples` overrides the size.
+    """
+    del data_dir, unused
+    if split not in SPLIT_SIZES:
+        raise ValueError(f"synthetic data has splits {sorted(SPLIT_SIZES)}, not {split!r}")
+    if task not in ("classification", "iqa"):
+        raise ValueError(f"synthetic data supports task classification or iqa, not {task!r}")
+    if image_size < 8:
+        raise ValueError(f"synthetic image_size must be at least 8 pixels, got {image_size}")
+    count = int(num_examples or SPLIT_SIZES[split])
+    options = dict(stream=_SPLIT_STREAMS[split], seed=seed, image_size=image_size, patches=patches,
+                   amplitude=tuple(amplitude), num_classes=num_classes, task=task)
+    dataset = tf.data.Dataset.range(count).map(lambda i: render(i, **options),
+                                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset, count
