@@ -218,15 +218,18 @@ def _compact_png(path, colors=64):
     small.save(path, format="png", optimize=True)
 
 
-def save(fig, out_dir, name, formats=("png", "svg"), dpi=90):
-    """Writes name.<format> for each format (atomically) and closes the figure; returns the paths."""
+def save(fig, out_dir, name, formats=("png", "svg"), dpi=90, compact_png=True):
+    """Writes name.<format> for each format (atomically) and closes the figure; returns the paths.
+
+    compact_png: store PNGs with a 64-colour palette (charts; not for photographs).
+    """
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for fmt in formats:
         path = os.path.join(out_dir, f"{name}.{fmt}")
         tmp = os.path.join(out_dir, f".{name}.tmp{os.getpid()}.{fmt}")
         fig.savefig(tmp, dpi=dpi, format=fmt)
-        if fmt == "png":
+        if fmt == "png" and compact_png:
             _compact_png(tmp)
         os.replace(tmp, path)
         paths.append(path)

@@ -1,0 +1,167 @@
+"""What a trained resizer does to an image, as the paper's Figures 2, 4, 5 and 6 show it.
+
+For each image: the original, the plain resize (the resizer's own interpolation, bilinear
+or bicubic), the learned resize, and how far the learned one departs from the plain one.
+The learned output is not bounded to [0, 1] (no pixel loss, Section 3.2): it is shown
+clipped, and the share of clipped values is printed on the figure.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from resizer.layers import LearnedResizer, resize_images  # noqa: E402
+
+# Photographs shipped inside the scikit-image wheel (no download): a person, a cat, a
+# still life and an outdoor scene.
+DEFAULT_IMAGES = ("astronaut", "chelsea", "coffee", "rocket")
+RESIZER_LAYER = "learned_resizer"
+
+
+def _import_models():
+    # Registers ResizerModel and its layers with Keras so that .keras files of full models load.
+    import resizer.models  # noqa: F401
+
+
+def find_resizer(model):
+    """The LearnedResizer of a model: the layer named `learned_resizer`, else the only one."""
+    try:
+        layer = model.get_layer(RESIZER_LAYER)
+        if isinstance(layer, LearnedResizer):
+            return layer
+    except ValueError:
+        pass
+    found = [l for l in model._flatten_layers(include_self=True, recursive=True) if isinstance(l, LearnedResizer)]
+    if len(found) != 1:
+        what = "no LearnedResizer (a bilinear/bicubic baseline?)" if not found else f"{len(found)} LearnedResizers"
+        raise ValueError(f"model {model.name!r} has {what}; visualize needs a model with one learned resizer.")
+    return found[0]
+
+
+def _model_input_size(model):
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
+        return int(shape[1]), int(shape[2])
+    return None
+
+
+def _keras_file(path):
+    if os.path.isfile(path):
+        return path
+    if os.path.isdir(path):
+        files = sorted(glob.glob(os.path.join(path, "*.keras")), key=os.path.getmtime)
+        if files:
+            preferred = [f for f in files if os.path.basename(f) == "model.keras"]
+            return (preferred or files)[-1]  # model.keras, else the newest
+        raise FileNotFoundError(f"{path} holds no .keras model file; pass a .keras file saved from a model "
+                                f"with a '{RESIZER_LAYER}' layer (or a model directory that has one).")
+    raise FileNotFoundError(f"checkpoint {path} does not exist")
+
+
+def load_resizer(path):
+    """(LearnedResizer, model input size or None) from a .keras file or a model directory holding one."""
+    _import_models()
+    source = _keras_file(path)
+    try:
+        model = keras.saving.load_model(source, compile=False)
+    except Exception as e:  # Keras raises many types for foreign or corrupt files
+        raise ValueError(f"cannot load {source} as a Keras model: {e}") from e
+    return find_resizer(model), _model_input_size(model)
+
+
+def sample_image(name):
+    """One of scikit-image's bundled photographs as float32 RGB in [0, 1]."""
+    import skimage.data
+
+    if name not in DEFAULT_IMAGES:
+        raise ValueError(f"unknown sample image {name!r}; choose one of {DEFAULT_IMAGES} or pass a file path.")
+    return _to_rgb_float(getattr(skimage.data, name)())
+
+
+def read_image(path):
+    """An image file as float32 RGB in [0, 1] (grey and alpha handled)."""
+    import skimage.io
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"image {path} does not exist")
+    try:
+        image = skimage.io.imread(path)
+    except Exception as e:
+        raise ValueError(f"cannot read {path} as an image: {e}") from e
+    return _to_rgb_float(image)
+
+
+def _to_rgb_float(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    if image.ndim != 3 or image.shape[-1] not in (3, 4):
+        raise ValueError(f"expected an RGB(A) or grey image, got shape {image.shape}")
+    image = image[..., :3]
+    scale = 255.0 if image.dtype == np.uint8 else (65535.0 if image.dtype == np.uint16 else 1.0)
+    return (image.astype(np.float32) / scale).clip(0.0, 1.0)
+
+
+def center_square(image):
+    """The largest central square, as the pipeline's fixed-size inputs are square."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return image[top:top + side, left:left + side]
+
+
+def resize_panels(resizer, image, input_size=None):
+    """{original, plain, learned, difference} arrays for one float RGB image.
+
+    The image is centre-cropped to a square and, when input_size is given (the model's
+    input), resized to it first with the resizer's interpolation, as the data pipeline does.
+    """
+    original = center_square(image)
+    if input_size is not None:
+        original = resize_images(tf.constant(original[None]), input_size, resizer.interpolation).numpy()[0]
+        original = original.clip(0.0, 1.0)
+    batch = tf.constant(original[None], tf.float32)
+    plain = resize_images(batch, resizer.output_size, resizer.interpolation).numpy()[0]
+    learned = np.asarray(resizer(batch, training=False), np.float32)[0]
+    return {"original": original, "plain": plain, "learned": learned, "difference": learned - plain}
+
+
+def figure(resizer, images, names, input_size=None, title=None):
+    """A matplotlib Figure: one row per image, 4 panels (original, plain, learned, |difference|)."""
+    if not images:
+        raise ValueError("no images to show")
+    method = resizer.interpolation
+    out_h, out_w = resizer.output_size
+    fig, axes = plt.subplots(len(images), 4, figsize=(12, 3.2 * len(images)), squeeze=False)
+    outside = []
+    for row, (image, name) in zip(axes, zip(images, names)):
+        p = resize_panels(resizer, image, input_size)
+        outside.append(float(np.mean((p["learned"] < 0) | (p["learned"] > 1))))
+        diff = np.abs(p["difference"]).mean(axis=-1)
+        scale = max(float(np.percentile(diff, 99.5)), 1e-6)  # a few extreme pixels would wash it out
+        h, w = p["original"].shape[:2]
+        panels = ((p["original"], f"{name}: input {h}x{w}"),
+                  (p["plain"].clip(0, 1), f"{method} {out_h}x{out_w}"),
+                  (p["learned"].clip(0, 1), f"learned {out_h}x{out_w} (clipped, {100 * outside[-1]:.1f}% out of [0,1])"),
+                  (diff, f"|learned - {method}| (0 to {scale:.3f})"))
+        for ax, (array, label) in zip(row, panels):
+            if array.ndim == 2:
+                ax.imshow(array, cmap="magma", vmin=0.0, vmax=scale, interpolation="nearest")
+            else:
+                ax.imshow(array, interpolation="nearest")
+            ax.set_title(label, fontsize=8)
+            ax.set_axis_off()
+    heading = title or "Learned resizer"
+    fig.suptitle(f"{heading}: the learned output is not bounded to [0, 1] and is shown clipped", fontsize=10)
+    fig.tight_layout()
+    return fig

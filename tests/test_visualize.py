@@ -1,0 +1,87 @@
+"""Resized-image figures from a saved model's learned resizer."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from resizer import LearnedResizer, visualize
+from test_compare import ROOT
+
+
+def _save_model(path, zero_init_last=False, interpolation="bilinear"):
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((48, 48, 3))
+    x = LearnedResizer(24, filters=4, interpolation=interpolation, zero_init_last=zero_init_last,
+                       name="learned_resizer")(inputs)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+    keras.Model(inputs, outputs).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    return {"random": _save_model(str(root / "random.keras")),
+            "zero": _save_model(str(root / "zero.keras"), zero_init_last=True, interpolation="bicubic")}
+
+
+def test_figure_has_four_panels_per_image_and_the_learned_one_differs(saved):
+    resizer, size = visualize.load_resizer(saved["random"])
+    assert isinstance(resizer, LearnedResizer) and size == (48, 48)
+    images = [visualize.sample_image("chelsea"), visualize.sample_image("rocket")]
+    fig = visualize.figure(resizer, images, ["chelsea", "rocket"], input_size=size)
+    assert len(fig.axes) == 8
+    titles = [ax.get_title() for ax in fig.axes[:4]]
+    assert titles[0] == "chelsea: input 48x48" and titles[1] == "bilinear 24x24"
+    assert titles[2].startswith("learned 24x24 (clipped, ")
+    assert "shown clipped" in fig.texts[0].get_text()
+    plain, learned = (np.asarray(ax.images[0].get_array()) for ax in fig.axes[1:3])
+    assert plain.shape == learned.shape == (24, 24, 3)
+    assert np.abs(learned - plain).max() > 1e-3
+    plt.close(fig)
+
+
+def test_zero_initialised_resizer_is_exactly_the_plain_resize(saved):
+    resizer, size = visualize.load_resizer(saved["zero"])
+    panels = visualize.resize_panels(resizer, visualize.sample_image("coffee"), size)
+    assert panels["original"].shape == (48, 48, 3) and panels["learned"].shape == (24, 24, 3)
+    np.testing.assert_allclose(panels["learned"], panels["plain"], atol=1e-5)
+    fig = visualize.figure(resizer, [visualize.sample_image("coffee")], ["coffee"], input_size=size)
+    assert fig.axes[1].get_title() == "bicubic 24x24"
+    plt.close(fig)
+
+
+def test_sample_images_and_files_are_float_rgb(tmp_path):
+    for name in visualize.DEFAULT_IMAGES:
+        image = visualize.sample_image(name)
+        assert image.dtype == np.float32 and image.shape[-1] == 3 and 0.0 <= image.min() and image.max() <= 1.0
+    assert visualize.center_square(np.zeros((30, 50, 3))).shape == (30, 30, 3)
+    with pytest.raises(ValueError, match="unknown sample image 'lena'"):
+        visualize.sample_image("lena")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        visualize.read_image(str(tmp_path / "missing.png"))
+
+
+def test_bad_checkpoints_get_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holds no .keras model file"):
+        visualize.load_resizer(str(tmp_path))
+    inputs = keras.Input((8, 8, 3))
+    keras.Model(inputs, keras.layers.Conv2D(3, 1)(inputs)).save(str(tmp_path / "baseline.keras"))
+    with pytest.raises(ValueError, match="has no LearnedResizer"):
+        visualize.load_resizer(str(tmp_path))  # the directory's only .keras file
+    (tmp_path / "junk.keras").write_text("not a zip")
+    with pytest.raises(ValueError, match="cannot load .*junk.keras as a Keras model"):
+        visualize.load_resizer(str(tmp_path / "junk.keras"))
+
+
+def test_visualize_script_writes_the_figure(tmp_path, saved):
+    out = subprocess.run([sys.executable, "scripts/visualize.py", f"--checkpoint={saved['random']}",
+                          "--images=astronaut", f"--out_dir={tmp_path}", "--formats=png"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert os.listdir(tmp_path) == ["resized.png"]
