@@ -491,3 +491,18 @@ def parse_tables(value):
     if not tables or any(t not in COMPARED_TABLES for t in tables):
         raise ValueError(f"--table={value!r}: expected 'all' or table numbers among {COMPARED_TABLES}, e.g. 4 or 4,8.")
     return tables
+
+
+def define_table_flag(default="all"):
+    """--table for the scripts: absl parses it with parse_tables (a bad value is a flag error)."""
+    from absl import flags
+
+    class TablesParser(flags.ArgumentParser):
+        def parse(self, argument):
+            return parse_tables(argument) if isinstance(argument, str) else tuple(argument)
+
+        def flag_type(self):
+            return "tables"
+
+    return flags.DEFINE(TablesParser(), "table", default, "A paper table (4..9), a comma-separated list, or 'all'.",
+                        serializer=flags.ArgumentSerializer())

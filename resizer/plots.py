@@ -62,13 +62,17 @@ def _ours(ax, points, color, label):
         ax.scatter(*zip(*pts), s=55, linewidths=1.4, zorder=4, label=f"{label} ({kind})" if label else kind, **style)
 
 
+def _table_data(table, report):
+    """(task, plotted metric, published rows, backbones in paper order, our points) of Tables 4-7."""
+    rows = compare.published_rows(table)
+    task = rows[0].task
+    return task, results_metric(task), rows, list(dict.fromkeys(r.backbone for r in rows)), \
+        reproduced_points(report, table)
+
+
 def plot_flops_table(table, report=None):
     """Tables 4/5: per backbone, metric against GFLOPs; proposed and baseline curves, paper and ours."""
-    task = "classification" if table == 4 else "iqa"
-    metric = results_metric(task)
-    rows = compare.published_rows(table)
-    backbones = list(dict.fromkeys(r.backbone for r in rows))
-    ours = reproduced_points(report, table)
+    task, metric, rows, backbones, ours = _table_data(table, report)
     fig, axes = _grid(len(backbones))
     for ax, backbone in zip(axes, backbones):
         for kind, color, marker in (("proposed", PROPOSED_COLOR, "o"), ("baseline", BASELINE_COLOR, "s")):
@@ -101,11 +105,7 @@ def results_metric(task):
 
 def plot_generalization(table, report=None):
     """Tables 6/7: target backbone (rows) x the backbone whose resizer initialised it (columns)."""
-    task = "classification" if table == 6 else "iqa"
-    metric = results_metric(task)
-    rows = compare.published_rows(table)
-    models = list(dict.fromkeys(r.backbone for r in rows))
-    ours = reproduced_points(report, table)
+    task, metric, rows, models, ours = _table_data(table, report)
     grid = np.zeros((len(models), len(models)))
     fig, ax = plt.subplots(figsize=(1.5 * len(models) + 2.4, 1.1 * len(models) + 1.8))
     cells = {}

@@ -19,7 +19,7 @@ from absl import app, flags
 from resizer import compare
 
 _RESULTS_DIR = flags.DEFINE_string("results_dir", "runs", "Folder searched (recursively) for results.json files.")
-_TABLE = flags.DEFINE_string("table", "all", "A table (4..9), a comma-separated list, or 'all'.")
+_TABLE = compare.define_table_flag()
 _FORMAT = flags.DEFINE_enum("format", "text", sorted(compare.FORMATS), "Output format on stdout.")
 _CSV_DIR = flags.DEFINE_string("csv_dir", "results", "Where runs.csv and table<N>.csv are written; empty: none.")
 _COMPUTE_FLOPS = flags.DEFINE_bool(
@@ -30,10 +30,7 @@ _COMPUTE_FLOPS = flags.DEFINE_bool(
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    try:
-        tables = compare.parse_tables(_TABLE.value)
-    except ValueError as e:
-        raise app.UsageError(str(e))
+    tables = _TABLE.value
     gflops_of_row = compare.model_gflops if _COMPUTE_FLOPS.value else None
     try:
         report = compare.build_report(_RESULTS_DIR.value, tables, gflops_of_row=gflops_of_row)

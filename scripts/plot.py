@@ -21,7 +21,7 @@ from resizer import compare, plots
 _RESULTS_DIR = flags.DEFINE_string("results_dir", "runs", "Folder searched for results.json files "
                                    "(published numbers only when it does not exist).")
 _PUBLISHED_ONLY = flags.DEFINE_bool("published_only", False, "Ignore runs: draw the paper's numbers alone.")
-_TABLE = flags.DEFINE_string("table", "all", "A table (4..9), a comma-separated list, or 'all'.")
+_TABLE = compare.define_table_flag()
 _OUT_DIR = flags.DEFINE_string("out_dir", "results/figures", "Where table<N>.png/.svg are written.")
 _FORMATS = flags.DEFINE_list("formats", ["png", "svg"], "Image formats (matplotlib names).")
 _DPI = flags.DEFINE_integer("dpi", 90, "Resolution of raster formats.")
@@ -30,10 +30,7 @@ _DPI = flags.DEFINE_integer("dpi", 90, "Resolution of raster formats.")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    try:
-        tables = compare.parse_tables(_TABLE.value)
-    except ValueError as e:
-        raise app.UsageError(str(e))
+    tables = _TABLE.value
     report = None
     if not _PUBLISHED_ONLY.value:
         if os.path.isdir(_RESULTS_DIR.value):
