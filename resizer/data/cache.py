@@ -31,6 +31,7 @@ from absl import logging
 
 from resizer.data import registry
 
+ENV_CACHE_DIR = "RESIZER_CACHE_DIR"
 FORMATS = ("jpeg", "raw")
 MODES = ("full", "central")
 JPEG_QUALITY = 95
@@ -44,6 +45,18 @@ class Layout:
     mode: str
     size: int
     path: str
+
+
+def default_cache_dir(data_dir=None):
+    """$RESIZER_CACHE_DIR, else <data_dir>/resizer_cache."""
+    from resizer.data.tfds_source import resolve_data_dir
+
+    return os.environ.get(ENV_CACHE_DIR) or os.path.join(resolve_data_dir(data_dir), "resizer_cache")
+
+
+def disk_bytes(path):
+    """Bytes of the cache's shard files."""
+    return sum(os.path.getsize(f) for f in glob.glob(os.path.join(path, "shard-*.tfrecord")))
 
 
 def cache_path(cache_dir, dataset, split, *, mode, size, interpolation, fmt):

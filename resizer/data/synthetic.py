@@ -34,6 +34,12 @@ def _rectangle(seed, size):
     return tf.cast(inside, tf.float32)
 
 
+def _square_wave(coordinate, period):
+    """+-1 square wave of an integer period along integer coordinates, mean removed."""
+    wave = tf.where(2 * (coordinate % period) < period, 1.0, -1.0)
+    return wave - tf.reduce_mean(wave[: period * (tf.size(wave) // period)])
+
+
 def render(index, *, stream, seed, image_size, patches, amplitude, num_classes, task):
     """One example {"image": uint8 (S, S, 3), "label" or "distribution"} from its index."""
     key = tf.stack([tf.cast(seed, tf.int64) * 16 + stream, tf.cast(index, tf.int64)])
@@ -42,17 +48,17 @@ def render(index, *, stream, seed, image_size, patches, amplitude, num_classes, 
     size = image_size
     coarse = tf.random.stateless_uniform([1, 4, 4, 3], seeds[1], 0.3, 0.7)
     field = tf.image.resize(coarse, [size, size], method="bicubic")[0]
-    y = tf.range(size)[:, None]
-    x = tf.range(size)[None, :]
-    parity = tf.stack([y + 0 * x, x + 0 * y, x + y, 0 * (x + y)])  # per class; plain has no texture
-    stripes = 1.0 - 2.0 * tf.cast(tf.gather(parity, label) % 2, tf.float32)
-    stripes *= tf.cast(label != 3, tf.float32)
+    period = tf.random.stateless_uniform([], seeds[6] + 2, 2, 5, dtype=tf.int32)
+    offset = tf.random.stateless_uniform([2], seeds[6] + 3, 0, 4, dtype=tf.int32)
+    rows = _square_wave(tf.range(size) + offset[0], period)[:, None]
+    cols = _square_wave(tf.range(size) + offset[1], period)[None, :]
+    waves = tf.stack([rows + 0 * cols, cols + 0 * rows, rows * cols, 0 * rows * cols])  # plain: none
+    stripes = tf.gather(waves, label)
     mask = tf.zeros([size, size])
     for i in range(patches):
         mask = tf.maximum(mask, _rectangle(seeds[2 + i % 4] + i, size))
-    phase = tf.sign(tf.random.stateless_uniform([], seeds[6], -1.0, 1.0))
     strength = tf.random.stateless_uniform([], seeds[6] + 1, amplitude[0], amplitude[1])
-    texture = (phase * strength * mask * stripes)[:, :, None]
+    texture = (strength * mask * stripes)[:, :, None]
     noise = tf.random.stateless_normal([size, size, 3], seeds[7], stddev=0.03)
     image = tf.clip_by_value(field + texture + noise, 0.0, 1.0)
     example = {"image": tf.cast(tf.round(image * 255.0), tf.uint8)}

@@ -172,3 +172,37 @@ def write_cifar10_archive(manual_dir, per_file=4, seed=0):
                 labels[split].append(label)
             _add(archive, f"cifar-10-batches-bin/{name}", b"".join(records))
     return labels
+
+
+# Prepared copies ------------------------------------------------------------------------
+
+def prepared_imagenet(data_dir, **layout):
+    """Writes the fake manual download under data_dir and prepares it with TFDS's builder."""
+    from resizer.data import imagenet, tfds_source
+
+    expected = write_imagenet_manual(tfds_source.manual_dir(data_dir), **layout)
+    imagenet.prepare(data_dir)
+    return expected
+
+
+def prepared_ava(data_dir, **layout):
+    from resizer.data import ava
+
+    counts = write_ava_manual(ava.DATASET.manual_dir(data_dir), **layout)
+    ava.prepare(data_dir)
+    return counts
+
+
+def prepared_cifar10(data_dir, **layout):
+    """The fake archive cannot have the real file's checksum, so only here TFDS's checksum
+    check is switched off; everything else is the real preparation from the manual file."""
+    from unittest import mock
+
+    import tensorflow_datasets as tfds
+
+    from resizer.data import cifar10, tfds_source
+
+    labels = write_cifar10_archive(tfds_source.manual_dir(data_dir), **layout)
+    with mock.patch.object(tfds.download.DownloadManager, "_register_or_validate_checksums"):
+        cifar10.prepare(data_dir)
+    return labels

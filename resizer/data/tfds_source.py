@@ -48,12 +48,25 @@ def require_file(dataset, path, tar=False):
     if os.path.getsize(path) == 0:
         raise _missing(dataset, path, "is empty (an interrupted download?)")
     if tar:
-        try:
-            with tarfile.open(path, "r:") as archive:
-                if archive.next() is None:
-                    raise tarfile.ReadError("no members")
-        except (tarfile.TarError, OSError) as e:
-            raise _missing(dataset, path, f"is not a readable tar archive ({e}; an interrupted download?)") from e
+        _check_tar(dataset, path)
+
+
+def _check_tar(dataset, path):
+    """Reads every member header (cheap: a seek each) so that a cut-off download is caught here
+    rather than hours into preparing; TFDS would otherwise stop, or silently stop early."""
+    size = os.path.getsize(path)
+    try:
+        with tarfile.open(path, "r:") as archive:
+            last = None
+            for last in archive:
+                pass
+    except (tarfile.TarError, OSError) as e:
+        raise _missing(dataset, path, f"is not a readable tar archive ({e}; an interrupted download?)") from e
+    if last is None:
+        raise _missing(dataset, path, "is not a readable tar archive (no members)")
+    if last.offset_data + last.size > size:
+        raise _missing(dataset, path, f"is truncated ({size} bytes, its last member ends at byte "
+                                      f"{last.offset_data + last.size}; an interrupted download?)")
 
 
 def require_dir(dataset, path):
