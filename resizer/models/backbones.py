@@ -55,20 +55,23 @@ class Backbone:
     paper_gflops_224: Optional[float] = None
 
 
-def _keras_app(cls_name, **extra):
-    def make(input_shape):
-        cls = getattr(keras.applications, cls_name)
-        model = cls(include_top=False, weights=None, input_shape=tuple(input_shape), pooling="avg", **extra)
+def _application(name, cls_name, scale_offset, normalisation, url_base, with_top, no_top, paper_gflops,
+                 make=None, classifier_dropout=0.0):
+    """A keras.applications backbone: features (include_top=False, average pooling)."""
+
+    def make_features(input_shape):
+        model = getattr(keras.applications, cls_name)(include_top=False, weights=None, input_shape=tuple(input_shape),
+                                                      pooling="avg")
         return _renamed(model)
 
     def make_reference(include_top, weights_path, input_shape=(224, 224, 3)):
-        cls = getattr(keras.applications, cls_name)
-        kwargs = dict(extra)
-        if not include_top:
-            kwargs["pooling"] = "avg"
-        return cls(include_top=include_top, weights=weights_path, input_shape=tuple(input_shape), **kwargs)
+        pooling = None if include_top else "avg"
+        return getattr(keras.applications, cls_name)(include_top=include_top, weights=weights_path,
+                                                     input_shape=tuple(input_shape), pooling=pooling)
 
-    return make, make_reference
+    return Backbone(name, f"keras.applications.{cls_name}", make or make_features, *scale_offset,
+                    normalisation=normalisation, classifier_dropout=classifier_dropout, make_reference=make_reference,
+                    imagenet=ImagenetFiles(url_base, with_top, no_top), paper_gflops_224=paper_gflops)
 
 
 def _renamed(model):
@@ -122,42 +125,30 @@ def make_inception_v2(input_shape):
 
 
 _GOOGLE = "https://storage.googleapis.com/tensorflow/keras-applications/"
-
-_resnet, _resnet_ref = _keras_app("ResNet50V2")
-_densenet, _densenet_ref = _keras_app("DenseNet121")
-_mobilenet, _mobilenet_ref = _keras_app("MobileNetV2")
-_, _efficientnet_ref = _keras_app("EfficientNetB0")
+_TF_MODE = "[-1, 1] ('tf' mode)"
 
 BACKBONES = {
     "inception_v2": Backbone(
         "inception_v2", "resizer.models.inception_v2 (TF-slim nets/inception_v2.py)", make_inception_v2,
         *TO_MINUS_ONE_ONE, normalisation="[-1, 1] (slim inception preprocessing)", classifier_dropout=0.2,
         paper_gflops_224=3.88),
-    "densenet121": Backbone(
-        "densenet121", "keras.applications.DenseNet121", _densenet, *TO_IMAGENET_STANDARD,
-        normalisation="ImageNet mean/std ('torch' mode)", make_reference=_densenet_ref,
-        imagenet=ImagenetFiles(_GOOGLE + "densenet/", "densenet121_weights_tf_dim_ordering_tf_kernels.h5",
-                               "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-        paper_gflops_224=5.67),
-    "resnet50": Backbone(
-        "resnet50", "keras.applications.ResNet50V2", _resnet, *TO_MINUS_ONE_ONE,
-        normalisation="[-1, 1] ('tf' mode)", make_reference=_resnet_ref,
-        imagenet=ImagenetFiles(_GOOGLE + "resnet/", "resnet50v2_weights_tf_dim_ordering_tf_kernels.h5",
-                               "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-        paper_gflops_224=6.97),
-    "mobilenet_v2": Backbone(
-        "mobilenet_v2", "keras.applications.MobileNetV2", _mobilenet, *TO_MINUS_ONE_ONE,
-        normalisation="[-1, 1] ('tf' mode)", make_reference=_mobilenet_ref,
-        imagenet=ImagenetFiles(_GOOGLE + "mobilenet_v2/", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
-                               "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"),
-        paper_gflops_224=0.60),
-    "efficientnet_b0": Backbone(
-        "efficientnet_b0", "keras.applications.EfficientNetB0", make_efficientnet_b0, *TO_0_255,
-        normalisation="x255, then the model's own Rescaling(1/255) + ImageNet mean/std Normalization",
-        classifier_dropout=0.2, make_reference=_efficientnet_ref,
-        imagenet=ImagenetFiles("https://storage.googleapis.com/keras-applications/", "efficientnetb0.h5",
-                               "efficientnetb0_notop.h5"),
-        paper_gflops_224=0.74),
+    "densenet121": _application(
+        "densenet121", "DenseNet121", TO_IMAGENET_STANDARD, "ImageNet mean/std ('torch' mode)", _GOOGLE + "densenet/",
+        "densenet121_weights_tf_dim_ordering_tf_kernels.h5", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        5.67),
+    "resnet50": _application(
+        "resnet50", "ResNet50V2", TO_MINUS_ONE_ONE, _TF_MODE, _GOOGLE + "resnet/",
+        "resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        6.97),
+    "mobilenet_v2": _application(
+        "mobilenet_v2", "MobileNetV2", TO_MINUS_ONE_ONE, _TF_MODE, _GOOGLE + "mobilenet_v2/",
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", 0.60),
+    "efficientnet_b0": _application(
+        "efficientnet_b0", "EfficientNetB0", TO_0_255,
+        "x255, then the model's own Rescaling(1/255) + ImageNet mean/std Normalization",
+        "https://storage.googleapis.com/keras-applications/", "efficientnetb0.h5", "efficientnetb0_notop.h5", 0.74,
+        make=make_efficientnet_b0, classifier_dropout=0.2),
     "tiny_cnn": Backbone(
         "tiny_cnn", "resizer.models.backbones.make_tiny_cnn (tests, demo)", make_tiny_cnn, *TO_MINUS_ONE_ONE,
         normalisation="[-1, 1]"),
