@@ -184,10 +184,13 @@ def test_dataset_facts():
 
 
 def test_crop_windows_stay_inside_the_image():
+    shape = tf.constant([37, 91])
     for seed in range(20):
-        box = crops.inception_box(tf.constant([37, 91]), tf.constant([seed, 0]))
-        y, x, h, w = crops.pixel_window(box, tf.constant([37, 91])).numpy()
+        y, x, h, w = crops.inception_window(shape, tf.constant([seed, 0])).numpy()
         assert 0 <= y and 0 <= x and h >= 1 and w >= 1 and y + h <= 37 and x + w <= 91
         assert h * w >= 0.07 * 37 * 91
-    y, x, h, w = crops.pixel_window(crops.central_box(tf.constant([100, 200]), 0.875), tf.constant([50, 50])).numpy()
-    assert (h, w) == (44, 22) and (y, x) == (3, 14)  # a 87.5-pixel square of the 100x200 frame, on a 50x50 copy
+    original, stored = tf.constant([100, 200]), tf.constant([50, 50])
+    window = crops.central_window(original, 0.875)
+    assert list(window.numpy()) == [6, 56, 88, 88]  # round(87.5) = 88 (half to even), offsets (12 + 1) // 2, ...
+    # The same crop on a 50x50 copy of the 100x200 image.
+    assert list(crops.rescale_window(window, original, stored).numpy()) == [3, 14, 44, 22]

@@ -1,8 +1,9 @@
 """Crop policies of the input pipeline, as windows on encoded or decoded images.
 
-A crop is chosen as a normalised box (y0, x0, y1, x1) on the image's *original* frame and
+A crop is a window [y, x, height, width] chosen on the image's *original* frame. It is
 applied to the stored image, which is either the original (read from TFDS) or a
-pre-resized copy of it (read from the cache); so the same crop geometry applies to both.
+pre-resized copy of it (read from the cache, `rescale_window`), so the crop geometry is
+the same for both.
 JPEG bytes are cropped while decoding (`tf.image.decode_and_crop_jpeg` decodes only the
 window), decoded uint8 images by slicing.
 
@@ -10,7 +11,8 @@ Policies:
   inception: Inception-style random crop (area 8%-100% of the image, aspect ratio 3/4-4/3,
     tf.image.stateless_sample_distorted_bounding_box with min_object_covered 0.1 and 10
     attempts, the whole image when none succeeds).
-  central: a centred square of side `fraction` x the shorter side (0.875: 224 of 256).
+  central: a centred square of side round(`fraction` x the shorter side) (0.875: 224 of
+    256), offset ((height - side + 1) // 2, (width - side + 1) // 2).
   full: the whole image.
   pad_crop: CIFAR's 4-pixel zero padding then a random crop of the original size
     (decoded images only).
@@ -32,36 +34,32 @@ def image_shape(image):
     return tf.shape(image)[:2]
 
 
-def inception_box(shape, seed):
-    """A random normalised box on an image of `shape` (height, width); stateless in `seed`."""
+def inception_window(shape, seed):
+    """A random [y, x, height, width] window on an image of `shape` (height, width); stateless in `seed`."""
     begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
         tf.concat([shape, [3]], 0), bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]), seed=seed,
         min_object_covered=0.1, aspect_ratio_range=INCEPTION_ASPECT, area_range=INCEPTION_AREA,
         max_attempts=10, use_image_if_no_bounding_boxes=True)
-    hw = tf.cast(shape, tf.float32)
-    start = tf.cast(begin[:2], tf.float32) / hw
-    return tf.concat([start, start + tf.cast(size[:2], tf.float32) / hw], 0)
+    return tf.concat([begin[:2], size[:2]], 0)
 
 
-def central_box(shape, fraction):
-    """The centred square of side fraction x min(height, width), normalised."""
-    hw = tf.cast(shape, tf.float32)
-    side = fraction * tf.reduce_min(hw)
-    start = (hw - side) / 2 / hw
-    return tf.concat([start, start + side / hw], 0)
+def central_window(shape, fraction):
+    """The centred square [y, x, side, side] with side = round(fraction x min(height, width))."""
+    side = tf.cast(tf.round(fraction * tf.cast(tf.reduce_min(shape), tf.float32)), tf.int32)
+    side = tf.maximum(side, 1)
+    return tf.concat([(shape - side + 1) // 2, [side, side]], 0)
 
 
-def full_box():
-    return tf.constant([0.0, 0.0, 1.0, 1.0])
+def full_window(shape):
+    return tf.concat([[0, 0], shape], 0)
 
 
-def pixel_window(box, shape):
-    """[y, x, height, width] int32 of a normalised box on an image of `shape`, at least 1x1."""
-    hw = tf.cast(shape, tf.float32)
-    start = tf.cast(tf.round(box[:2] * hw), tf.int32)
-    size = tf.maximum(tf.cast(tf.round((box[2:] - box[:2]) * hw), tf.int32), 1)
-    start = tf.clip_by_value(start, 0, shape - 1)
-    size = tf.minimum(size, shape - start)
+def rescale_window(window, original, stored):
+    """A window on the original frame moved onto a resized copy of shape `stored` (>= 1x1, inside it)."""
+    scale = tf.cast(tf.tile(stored, [2]), tf.float32) / tf.cast(tf.tile(original, [2]), tf.float32)
+    window = tf.cast(tf.round(tf.cast(window, tf.float32) * scale), tf.int32)
+    start = tf.clip_by_value(window[:2], 0, stored - 1)
+    size = tf.clip_by_value(window[2:], 1, stored - start)
     return tf.concat([start, size], 0)
 
 

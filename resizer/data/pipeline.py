@@ -1,9 +1,9 @@
 """The input pipeline: one `make_dataset` for training and evaluation of every task.
 
-Per example: (decode only the crop window of the JPEG) -> crop (training: Inception-style
-random crop; evaluation: central crop, see resizer.data.crops) -> the fixed pre-resize to
-`input_size` x `input_size` (tf.image.resize, no antialiasing, bilinear for ImageNet and
-bicubic for AVA as in the paper) -> floats in [0, 1] -> (training) horizontal flip ->
+Per example: crop (training: Inception-style random crop; evaluation: central crop, see
+resizer.data.crops; JPEGs decode only the crop window) -> (training) horizontal flip ->
+the fixed pre-resize to `input_size` x `input_size` (tf.image.resize, no antialiasing,
+bilinear for ImageNet and bicubic for AVA as in the paper) -> floats in [0, 1] ->
 (optional) a Table 9 distortion. Then batching and prefetch. Each backbone's own
 normalisation happens inside the model, after the resizer.
 
@@ -32,19 +32,23 @@ def check_interpolation(interpolation):
     return interpolation
 
 
+# Interpolations whose kernels have negative lobes and overshoot [0, 255].
+_OVERSHOOTING = ("bicubic", "lanczos3", "lanczos5", "mitchellcubic")
+
+
 def pre_resize(pixels, size, interpolation):
     """uint8 (h, w, 3) -> float32 (size, size, 3) in [0, 1]: the paper's fixed resize."""
-    resized = tf.image.resize(pixels, (size, size), method=interpolation)
-    return tf.clip_by_value(resized / 255.0, 0.0, 1.0)  # bicubic overshoots
+    image = tf.image.resize(pixels, (size, size), method=interpolation) * (1.0 / 255.0)
+    return tf.clip_by_value(image, 0.0, 1.0) if interpolation in _OVERSHOOTING else image
 
 
-def crop_box(info, training, shape, seed):
-    """The normalised crop box of an image whose original (height, width) is `shape`."""
+def crop_window(info, training, shape, seed):
+    """The crop window [y, x, height, width] of an image whose original (height, width) is `shape`."""
     if training:
-        return crops.inception_box(shape, seed)
+        return crops.inception_window(shape, seed)
     if info.eval_crop == "central":
-        return crops.central_box(shape, info.eval_fraction)
-    return crops.full_box()
+        return crops.central_window(shape, info.eval_fraction)
+    return crops.full_window(shape)
 
 
 def cropped_pixels(example, info, training, seed, precropped=False):
@@ -55,14 +59,25 @@ def cropped_pixels(example, info, training, seed, precropped=False):
     if training and info.train_crop == "pad_crop":
         return crops.pad_crop(image, seed)
     stored = crops.image_shape(image)
-    original = tf.cast(example["source_hw"], tf.int32) if "source_hw" in example else stored
-    return crops.crop(image, crops.pixel_window(crop_box(info, training, original, seed), stored))
+    if "source_hw" not in example:
+        return crops.crop(image, crop_window(info, training, stored, seed))
+    original = tf.cast(example["source_hw"], tf.int32)  # a resized copy from the cache
+    return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed), original, stored))
 
 
 def targets(example, info):
     if info.task == "iqa":
         return tf.cast(example["distribution"], tf.float32)
     return tf.cast(example["label"], tf.int32)
+
+
+def stream_ids(seed, pipeline_id):
+    """Three Philox keys (crop, flip, distortion) of a (seed, input pipeline) pair. A stateless
+    op seeded [key, example counter] draws an independent stream per pair; cheaper per example
+    than folding seeds in with more ops."""
+    if not isinstance(seed, int) or not 0 <= seed < 2**40:
+        raise ValueError(f"seed must be an int in [0, 2**40), got {seed!r}.")
+    return [(seed * 2**16 + pipeline_id) * 4 + k for k in range(3)]
 
 
 def _replica_batch(batch_size, input_context):
@@ -149,18 +164,18 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     if training:
         ds = ds.shuffle(min(SHUFFLE_BUFFER, count), seed=seed, reshuffle_each_iteration=True).repeat()
     pipeline_id = input_context.input_pipeline_id if input_context is not None else 0
-    base_seed = tf.constant([seed, pipeline_id], tf.int64)
+    streams = stream_ids(seed, pipeline_id)
 
     def preprocess(index, example):
         key = index if training or "key" not in example else example["key"]
-        seeds = tf.random.experimental.stateless_split(tf.random.experimental.stateless_fold_in(base_seed, key), 3)
+        seeds = [tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams]
         pixels = cropped_pixels(example, info, training, seeds[0], precropped)
+        if training:  # flipping the uint8 crop moves fewer bytes; resizing is mirror-symmetric
+            pixels = tf.image.stateless_random_flip_left_right(pixels, seeds[1])
         if precropped and cached_size == input_size:
-            image = tf.cast(pixels, tf.float32) / 255.0
+            image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
         else:
             image = pre_resize(pixels, input_size, interpolation)
-        if training:
-            image = tf.image.stateless_random_flip_left_right(image, seeds[1])
         return distortions.apply(image, distortion, seeds[2]), targets(example, info)
 
     ds = ds.enumerate().map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)

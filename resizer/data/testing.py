@@ -77,27 +77,35 @@ def imagenet_validation_labels(num_images):
         return f.read().split()[:num_images]
 
 
-def write_imagenet_manual(manual_dir, num_classes=3, per_class=4, num_val=6, size=(48, 64), seed=0):
+def write_imagenet_manual(manual_dir, num_classes=3, per_class=4, num_val=6, size=(48, 64), quality=90, seed=0):
     """ILSVRC2012_img_train.tar (a tar of nXXXXXXXX.tar class tars) and ILSVRC2012_img_val.tar.
 
-    Returns {"train": {file name: synset}, "validation": {file name: synset}}.
+    `size` is one (height, width) or a sequence of them, used in turn.
+    Returns {"train": {file name: synset}, "validation": {file name: synset}, "bytes": [JPEG sizes]}.
     """
     rng = np.random.default_rng(seed)
+    sizes = [size] if isinstance(size[0], int) else list(size)
     os.makedirs(manual_dir, exist_ok=True)
-    expected = {"train": {}, "validation": {}}
+    expected = {"train": {}, "validation": {}, "bytes": []}
+
+    def image():
+        data = photo_jpeg(*sizes[len(expected["bytes"]) % len(sizes)], rng, quality=quality)
+        expected["bytes"].append(len(data))
+        return data
+
     with tarfile.open(os.path.join(manual_dir, "ILSVRC2012_img_train.tar"), "w") as train:
         for synset in imagenet_synsets(num_classes):
             class_tar = io.BytesIO()
             with tarfile.open(fileobj=class_tar, mode="w") as inner:
                 for i in range(per_class):
                     name = f"{synset}_{i + 1}.JPEG"
-                    _add(inner, name, photo_jpeg(*size, rng))
+                    _add(inner, name, image())
                     expected["train"][name] = synset
             _add(train, f"{synset}.tar", class_tar.getvalue())
     with tarfile.open(os.path.join(manual_dir, "ILSVRC2012_img_val.tar"), "w") as val:
         for i, synset in enumerate(imagenet_validation_labels(num_val)):
             name = f"ILSVRC2012_val_{i + 1:08d}.JPEG"
-            _add(val, name, photo_jpeg(*size, rng))
+            _add(val, name, image())
             expected["validation"][name] = synset
     return expected
 
