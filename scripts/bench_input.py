@@ -62,6 +62,19 @@ def decode_only(examples, batch):
     return shapes.batch(batch).map(lambda s: (s, s)).prefetch(tf.data.AUTOTUNE)
 
 
+def _prepare_ava(work, count):
+    """Times the AVA builder (it decodes every image once to skip broken ones) on `count` images."""
+    from resizer.data import ava, testing
+
+    data_dir = os.path.join(work, "ava")
+    testing.write_ava_manual(ava.DATASET.manual_dir(data_dir), num_images=count, num_test=count // 10,
+                             size=SHAPES[0])
+    start = time.time()
+    ava.prepare(data_dir)
+    print(f"prepare (AVA builder, {SHAPES[0][1]}x{SHAPES[0][0]}): {count / (time.time() - start):.0f} images/s")
+    return count
+
+
 def main(argv):
     del argv
     from resizer.data import cache, imagenet, make_dataset, testing, tfds_source
@@ -79,6 +92,7 @@ def main(argv):
         start = time.time()
         imagenet.prepare(work)
         print(f"prepare (TFDS imagenet2012 builder): {count / (time.time() - start):.0f} images/s")
+        _prepare_ava(work, min(count, 200))
 
         def pipeline(training, input_size, **kwargs):
             ds, _ = make_dataset("imagenet2012", "train", data_dir=work, training=training, input_size=input_size,

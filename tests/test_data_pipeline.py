@@ -183,6 +183,13 @@ def test_dataset_facts():
     assert registry.MODULES["synthetic"] == "resizer.data.synthetic"
 
 
+def test_synthetic_dispatches_to_the_demo_module():
+    pytest.importorskip("resizer.data.synthetic")
+    batches, count = _batches("synthetic", num_examples=6, input_size=48)
+    assert count == 6 and [x.shape for x, _ in batches] == [(4, 48, 48, 3), (2, 48, 48, 3)]
+    assert batches[0][1].dtype == np.int32
+
+
 def test_crop_windows_stay_inside_the_image():
     shape = tf.constant([37, 91])
     for seed in range(20):

@@ -21,7 +21,8 @@ import tensorflow as tf
 from resizer.data import cache as cache_lib
 from resizer.data import crops, distortions, registry
 
-SHUFFLE_BUFFER = 10_000
+SHUFFLE_BUFFER = 10_000  # encoded JPEGs: ~1 GB of ImageNet
+SHUFFLE_BUFFER_DECODED = 1_024  # sources that yield decoded images hold far more bytes per element
 RESIZE_METHODS = ("bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic", "nearest")
 _PIPELINE_OPTIONS = ("decode", "shuffle_files", "seed", "input_context", "num_examples")
 
@@ -44,8 +45,10 @@ def pre_resize(pixels, size, interpolation):
 
 def crop_window(info, training, shape, seed):
     """The crop window [y, x, height, width] of an image whose original (height, width) is `shape`."""
-    if training:
+    if training and info.train_crop == "inception":
         return crops.inception_window(shape, seed)
+    if training:
+        return crops.full_window(shape)
     if info.eval_crop == "central":
         return crops.central_window(shape, info.eval_fraction)
     return crops.full_window(shape)
@@ -65,8 +68,9 @@ def cropped_pixels(example, info, training, seed, precropped=False):
     return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed), original, stored))
 
 
-def targets(example, info):
-    if info.task == "iqa":
+def targets(example):
+    """float32 (10,) rating distributions (IQA examples) or int32 class ids."""
+    if "distribution" in example:
         return tf.cast(example["distribution"], tf.float32)
     return tf.cast(example["label"], tf.int32)
 
@@ -162,7 +166,8 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
                               source_options=source_options)
 
     if training:
-        ds = ds.shuffle(min(SHUFFLE_BUFFER, count), seed=seed, reshuffle_each_iteration=True).repeat()
+        buffer = SHUFFLE_BUFFER if ds.element_spec["image"].dtype == tf.string else SHUFFLE_BUFFER_DECODED
+        ds = ds.shuffle(min(buffer, count), seed=seed, reshuffle_each_iteration=True).repeat()
     pipeline_id = input_context.input_pipeline_id if input_context is not None else 0
     streams = stream_ids(seed, pipeline_id)
 
@@ -176,7 +181,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
             image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
         else:
             image = pre_resize(pixels, input_size, interpolation)
-        return distortions.apply(image, distortion, seeds[2]), targets(example, info)
+        return distortions.apply(image, distortion, seeds[2]), targets(example)
 
     ds = ds.enumerate().map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=training).prefetch(tf.data.AUTOTUNE)

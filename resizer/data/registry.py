@@ -19,7 +19,7 @@ MODULES = {
 }
 
 TASKS = ("classification", "iqa")
-TRAIN_CROPS = ("inception", "pad_crop")  # see resizer.data.crops
+TRAIN_CROPS = ("inception", "pad_crop", "none")  # see resizer.data.crops; none: the whole image
 EVAL_CROPS = ("central", "full")
 
 
@@ -68,7 +68,7 @@ class DatasetInfo:
     def train_crop_name(self):
         """The training crop as results.json records it (settings.train_crop)."""
         return {"inception": "inception_crop_area0.08-1_aspect3/4-4/3+flip",
-                "pad_crop": "pad4_random_crop+flip"}[self.train_crop]
+                "pad_crop": "pad4_random_crop+flip", "none": "full_image+flip"}[self.train_crop]
 
     @property
     def eval_crop_name(self):
@@ -89,9 +89,24 @@ def module(name):
                           "in this checkout yet.") from e
 
 
+# Used when a dataset module defines no INFO of its own (the demo's generated data: small
+# images whose class marks a crop could cut away, so no crop; called as source(split, data_dir)).
+FALLBACK_INFO = {
+    "synthetic": DatasetInfo(name="synthetic", task="classification", num_classes=4, interpolation="bilinear",
+                             splits=("train", "validation", "test"), train_split="train", eval_split="test",
+                             selection_split="validation", train_crop="none", eval_crop="full",
+                             eval_fraction=1.0, pipeline_options=False),
+}
+
+
 def info(name):
-    """The DatasetInfo of a dataset (its module's `INFO`)."""
-    return module(name).INFO
+    """The DatasetInfo of a dataset: its module's `INFO`, else FALLBACK_INFO[name]."""
+    dataset_module = module(name)
+    if hasattr(dataset_module, "INFO"):
+        return dataset_module.INFO
+    if name in FALLBACK_INFO:
+        return FALLBACK_INFO[name]
+    raise ValueError(f"{MODULES[name]} defines no INFO (a resizer.data.DatasetInfo).")
 
 
 def check_split(dataset_info, split):
