@@ -127,10 +127,18 @@ class LearnedResizer(keras.layers.Layer):
         self.conv_1x1 = keras.layers.Conv2D(n, 1, padding="same", name="conv_1x1")
         self.act_1x1 = keras.layers.LeakyReLU(negative_slope=_LEAK, name="leaky_relu_1x1")
         self.bn_in = keras.layers.BatchNormalization(name="bn_in")
-        self.res_blocks = [ResidualBlock(n, name=f"res_block_{i + 1}") for i in range(self.num_res_blocks)]
+        # One attribute per block: tf.train.Checkpoint does not look inside a plain list
+        # attribute of a Keras 3 layer, and would silently skip the blocks' variables.
+        for i in range(self.num_res_blocks):
+            setattr(self, f"res_block_{i + 1}", ResidualBlock(n, name=f"res_block_{i + 1}"))
         self.conv_proj = keras.layers.Conv2D(n, 3, padding="same", use_bias=False, name="conv_proj_3x3")
         self.bn_proj = keras.layers.BatchNormalization(name="bn_proj")
         self.conv_out = None  # needs the channel count, made in build()
+
+    @property
+    def res_blocks(self):
+        """The residual blocks, in the order they are chained."""
+        return [getattr(self, f"res_block_{i + 1}") for i in range(self.num_res_blocks)]
 
     def build(self, input_shape):
         shape = tuple(input_shape)

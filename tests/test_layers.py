@@ -200,3 +200,18 @@ def test_wrong_channels_after_build():
     layer(images(1, 12, 12))
     with pytest.raises(ValueError, match="built for 3 channels"):
         layer(tf.zeros((1, 12, 12, 4)))
+
+
+def test_tf_checkpoint_holds_every_variable(tmp_path):
+    # tf.train.Checkpoint (what training uses for preemption) must see the blocks too.
+    x = images()
+    layer = LearnedResizer((16, 16), num_res_blocks=3)
+    layer(x, training=True)
+    path = tf.train.Checkpoint(resizer=layer).write(str(tmp_path / "ckpt"))
+    saved = {name for name, _ in tf.train.list_variables(path) if "/.ATTRIBUTES/VARIABLE_VALUE" in name}
+    # conv_in, conv_1x1 (kernel+bias), bn_in (4), conv_proj, bn_proj (4), conv_out (2); 10 per block
+    assert len(saved) == len(layer.weights) == 2 + 2 + 4 + 1 + 4 + 2 + 3 * 10
+    clone = LearnedResizer((16, 16), num_res_blocks=3)
+    clone(x)
+    tf.train.Checkpoint(resizer=clone).read(path).assert_consumed()
+    np.testing.assert_array_equal(clone(x, training=False).numpy(), layer(x, training=False).numpy())
