@@ -9,6 +9,7 @@ clipped, and the share of clipped values is printed on the figure.
 from __future__ import annotations
 
 import glob
+import json
 import os
 
 import matplotlib
@@ -55,28 +56,66 @@ def _model_input_size(model):
     return None
 
 
-def _keras_file(path):
-    if os.path.isfile(path):
-        return path
-    if os.path.isdir(path):
-        files = sorted(glob.glob(os.path.join(path, "*.keras")), key=os.path.getmtime)
-        if files:
-            preferred = [f for f in files if os.path.basename(f) == "model.keras"]
-            return (preferred or files)[-1]  # model.keras, else the newest
-        raise FileNotFoundError(f"{path} holds no .keras model file; pass a .keras file saved from a model "
-                                f"with a '{RESIZER_LAYER}' layer (or a model directory that has one).")
-    raise FileNotFoundError(f"checkpoint {path} does not exist")
+def _keras_file(directory):
+    files = sorted(glob.glob(os.path.join(directory, "*.keras")), key=os.path.getmtime)
+    preferred = [f for f in files if os.path.basename(f) == "model.keras"]
+    return (preferred or files or [None])[-1]  # model.keras, else the newest
 
 
-def load_resizer(path):
-    """(LearnedResizer, model input size or None) from a .keras file or a model directory holding one."""
+def _load_keras(source):
     _import_models()
-    source = _keras_file(path)
     try:
         model = keras.saving.load_model(source, compile=False)
     except Exception as e:  # Keras raises many types for foreign or corrupt files
         raise ValueError(f"cannot load {source} as a Keras model: {e}") from e
     return find_resizer(model), _model_input_size(model)
+
+
+def _load_training_checkpoint(prefix, config_path):
+    """The `resizer` part of a scripts/train.py checkpoint, rebuilt from the run's config.json."""
+    from resizer.training.checkpoints import restore_part
+
+    try:
+        with open(config_path) as f:
+            cfg = json.load(f)
+        learned = cfg["resizer"] == "learned"
+        side, output = cfg["resizer_input"], cfg["output"]
+        layer = LearnedResizer(output, filters=cfg["filters"], num_res_blocks=cfg["res_blocks"],
+                               interpolation=cfg["interpolation"], name=RESIZER_LAYER) if learned else None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"cannot read the run's settings from {config_path}: {e}") from e
+    if layer is None:
+        raise ValueError(f"{config_path}: the run used --resizer={cfg['resizer']}; it has no learned resizer to show")
+    layer.build((None, side, side, 3))
+    restore_part(prefix, "resizer", layer)
+    return layer, (side, side)
+
+
+def load_resizer(path):
+    """(LearnedResizer, model input size or None) from what training or Keras saved.
+
+    `path`: a .keras file (a model with a `learned_resizer` layer); a model directory of
+    scripts/train.py (its latest checkpoint, settings from its config.json); a checkpoint
+    prefix (`.../ckpt-12`) inside such a directory; or a directory holding a .keras file.
+    """
+    if os.path.isfile(path):
+        return _load_keras(path)
+    prefix, directory = None, path
+    if os.path.isfile(path + ".index"):
+        prefix, directory = path, os.path.dirname(path)
+    elif os.path.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
+    else:
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    config_path = os.path.join(directory, "config.json")
+    if prefix and os.path.isfile(config_path):
+        return _load_training_checkpoint(prefix, config_path)
+    keras_file = _keras_file(directory) if os.path.isdir(directory) else None
+    if keras_file:
+        return _load_keras(keras_file)
+    raise FileNotFoundError(f"{path} holds no training checkpoint with a config.json and no .keras model file; "
+                            "pass a model directory of scripts/train.py, a checkpoint prefix in one, or a .keras "
+                            f"file of a model with a '{RESIZER_LAYER}' layer.")
 
 
 def sample_image(name):

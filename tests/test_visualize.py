@@ -68,7 +68,7 @@ def test_sample_images_and_files_are_float_rgb(tmp_path):
 
 
 def test_bad_checkpoints_get_clear_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="holds no .keras model file"):
+    with pytest.raises(FileNotFoundError, match="holds no training checkpoint with a config.json and no .keras"):
         visualize.load_resizer(str(tmp_path))
     inputs = keras.Input((8, 8, 3))
     keras.Model(inputs, keras.layers.Conv2D(3, 1)(inputs)).save(str(tmp_path / "baseline.keras"))
@@ -77,6 +77,33 @@ def test_bad_checkpoints_get_clear_errors(tmp_path):
     (tmp_path / "junk.keras").write_text("not a zip")
     with pytest.raises(ValueError, match="cannot load .*junk.keras as a Keras model"):
         visualize.load_resizer(str(tmp_path / "junk.keras"))
+
+
+def test_a_training_model_directory_gives_its_trained_resizer(tmp_path):
+    import json
+
+    import tensorflow as tf
+
+    from resizer import models
+
+    keras.utils.set_random_seed(2)
+    model = models.build("classification", "tiny_cnn", resizer="learned", input_size=48, output_size=24, filters=4,
+                         num_classes=2)
+    trained = model.get_layer("learned_resizer")
+    trained.conv_out.kernel.assign(tf.random.normal(trained.conv_out.kernel.shape))  # not its initial value
+    # The layout scripts/train.py leaves: tf.train checkpoints naming the resizer part, and config.json.
+    tf.train.Checkpoint(model=model, resizer=trained).save(str(tmp_path / "ckpt"))
+    (tmp_path / "config.json").write_text(json.dumps({"resizer": "learned", "resizer_input": 48, "output": 24,
+                                                      "filters": 4, "res_blocks": 1, "interpolation": "bicubic"}))
+    resizer, size = visualize.load_resizer(str(tmp_path))
+    assert size == (48, 48) and resizer.interpolation == "bicubic" and resizer.output_size == (24, 24)
+    np.testing.assert_array_equal(resizer.conv_out.kernel.numpy(), trained.conv_out.kernel.numpy())
+    resizer, _ = visualize.load_resizer(str(tmp_path / "ckpt-1"))  # a checkpoint prefix
+    np.testing.assert_array_equal(resizer.conv_out.kernel.numpy(), trained.conv_out.kernel.numpy())
+    (tmp_path / "config.json").write_text(json.dumps({"resizer": "bilinear", "resizer_input": None, "output": 24,
+                                                      "filters": 4, "res_blocks": 1, "interpolation": "bilinear"}))
+    with pytest.raises(ValueError, match="--resizer=bilinear; it has no learned resizer"):
+        visualize.load_resizer(str(tmp_path))
 
 
 def test_visualize_script_writes_the_figure(tmp_path, saved):
