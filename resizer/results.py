@@ -28,7 +28,7 @@ SCHEMA = {
     "experiment": (str, "the flag file's name under configs/, e.g. table4/resnet50/proposed_368"),
     "table": (_opt_int, "the paper table the run reproduces (4..9), or null for runs of our own"),
     "task": (str, "classification or iqa"),
-    "dataset": (str, "imagenet2012, ava, cifar10 or demo"),
+    "dataset": (str, "imagenet2012, ava, cifar10, or synthetic (the demo and --smoke runs)"),
     "split": (str, "the evaluated split, e.g. validation or test"),
     "split_size": (int, "examples evaluated"),
     "full_split": (bool, "false when the evaluation used a subset (--eval_examples)"),
@@ -110,6 +110,7 @@ def write(path, results):
         with os.fdopen(fd, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
             f.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are for everyone who reads the run
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

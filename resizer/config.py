@@ -1,0 +1,279 @@
+"""The run configuration: one frozen dataclass, the flags that fill it, and its validation.
+
+Every field is a flag of scripts/train.py and scripts/eval.py with the same name (`FLAGS`
+below is the single list: name, kind, default, help with units). The scripts define the
+flags with `define_flags`, absl parses them (flag files included), and `from_flags` turns
+the parsed values into a validated `Config`. Validation happens before any data is read, and
+every error names the flag to change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+TASKS = ("classification", "iqa")
+DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic")
+RESIZERS = ("learned", "bilinear", "bicubic")
+INTERPOLATIONS = ("bilinear", "bicubic")
+DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
+STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
+TABLES = (4, 5, 6, 7, 8, 9)
+
+# name, kind, help (defaults are those of Config). kinds: str, int, float, bool, or a tuple of allowed strings.
+FLAGS = (
+    # What the run reproduces.
+    ("experiment", str, "Experiment name = flag file path under configs/ without .flags "
+     "(e.g. table4/resnet50/proposed_368); names the default --model_dir."),
+    ("table", int, "Paper table (4-9) the run reproduces, recorded in results.json; unset for runs of your own."),
+    # Data.
+    ("task", TASKS, "classification (softmax cross-entropy, top-k error) or iqa (EMD, PLCC/SRCC)."),
+    ("dataset", DATASETS, "Dataset name, as resizer.data.make_dataset knows it."),
+    ("data_dir", str, "Directory of the dataset's files (empty: the dataset module's default)."),
+    ("train_split", str, "Split trained on."),
+    ("eval_split", str, "Split evaluated."),
+    ("train_examples", int, "Train on the first N examples of the split only (0: the whole split)."),
+    ("eval_examples", int, "Evaluate the first N examples only (0: the whole split); results.json says so."),
+    ("num_classes", int, "Classes of the classifier's last layer (classification only)."),
+    ("interpolation", INTERPOLATIONS, "Fixed resize of the input pipeline (paper: bilinear for "
+     "ImageNet, bicubic for AVA); also the learned resizer's skip resize."),
+    ("distortion", str, "Table 9 distortion applied before the resizer: downscale4x, gaussian_noise_0.1, "
+     "jpeg_q10, or empty for none."),
+    ("cache_dir", str, "Directory for the data pipeline's cache (empty: no cache)."),
+    # Model.
+    ("backbone", str, "Backbone name from resizer.models.BACKBONES."),
+    ("backbone_weights", str, "Backbone initial weights: none (random), imagenet (Keras' pretrained "
+     "weights, needs a download) or a weights file."),
+    ("resizer", RESIZERS, "learned (the CNN resizer, trained jointly) or the fixed baseline resize."),
+    ("resizer_input", int, "Side in pixels of the images fed to the learned resizer (learned only)."),
+    ("output", int, "Side in pixels of the images the backbone sees."),
+    ("filters", int, "n: filters of the learned resizer's intermediate convolutions (Table 8)."),
+    ("res_blocks", int, "r: residual blocks of the learned resizer (Table 8)."),
+    # Optimisation (Section 4).
+    ("batch_size", int, "Global batch size in images, split over all replicas (must divide evenly)."),
+    ("train_epochs", float, "Epochs to train (fractions allowed; 0: evaluation only)."),
+    ("train_steps", int, "Optimizer steps to train; overrides --train_epochs when > 0."),
+    ("learning_rate", float, "Initial learning rate (paper: 0.05 from scratch, 0.005 fine-tuning)."),
+    ("momentum", float, "SGD momentum."),
+    ("lr_decay_rate", float, "Learning rate factor applied every --lr_decay_epochs (staircase)."),
+    ("lr_decay_epochs", float, "Epochs between learning rate decays (decay steps use the global batch)."),
+    ("label_smoothing", float, "Label smoothing epsilon of the classification loss."),
+    ("weight_decay", float, "L2 penalty factor on convolution and dense kernels, added to the loss."),
+    ("init_backbone_from", str, "Experiment name or checkpoint (file prefix or directory) whose backbone "
+     "starts this run (empty: --backbone_weights)."),
+    ("init_resizer_from", str, "Experiment name or checkpoint whose learned resizer starts this run "
+     "(empty: random initialisation)."),
+    ("seed", int, "Seed of weight initialisation, data order and augmentation."),
+    ("deterministic", bool, "Deterministic ops and data order (slower); resumed runs then end bit-identical."),
+    # Where and how it runs.
+    ("model_dir", str, "Checkpoints, logs, flags and results.json (empty: <runs_dir>/<experiment>)."),
+    ("runs_dir", str, "Root of default model directories; experiment names in --init_* resolve under it."),
+    ("strategy", STRATEGIES, "mirrored: all local GPUs (or the CPU); multi_worker: from TF_CONFIG; "
+     "tpu: --tpu; one_device: the first GPU or the CPU."),
+    ("tpu", str, "TPU name or address for --strategy=tpu (empty: the local TPU)."),
+    ("mixed_precision", bool, "Compute in float16 (GPU) or bfloat16 (TPU), variables in float32."),
+    ("jit_compile", bool, "XLA-compile the train and eval steps (slower on CPUs)."),
+    ("checkpoint_every_steps", int, "Steps between checkpoints (one is also written at every epoch end)."),
+    ("keep_checkpoints", int, "Checkpoints kept in --model_dir (older ones are deleted)."),
+    ("log_every_steps", int, "Steps between TensorBoard scalars and console progress lines."),
+    ("eval_at_end", bool, "scripts/train.py: evaluate --eval_split after training and write results.json."),
+    ("eval_batch_size", int, "Global batch size of evaluation (0: --batch_size)."),
+    ("smoke", bool, "Run this configuration end to end on generated data for a few steps (tiny batch, "
+     "few examples, runs/smoke/...); results.json then reproduces no table."),
+)
+
+# Smoke-run overrides: small enough for a CPU, large enough to exercise every stage.
+SMOKE = dict(dataset="synthetic", data_dir="", batch_size=2, eval_batch_size=2, train_steps=3, train_examples=8,
+             eval_examples=4, checkpoint_every_steps=2, log_every_steps=1, backbone_weights="none")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    experiment: str = ""
+    table: Optional[int] = None
+    task: str = "classification"
+    dataset: str = "imagenet2012"
+    data_dir: str = ""
+    train_split: str = "train"
+    eval_split: str = "validation"
+    train_examples: int = 0
+    eval_examples: int = 0
+    num_classes: int = 1000
+    interpolation: str = "bilinear"
+    distortion: str = ""
+    cache_dir: str = ""
+    backbone: str = "resnet50"
+    backbone_weights: str = "none"
+    resizer: str = "bilinear"
+    resizer_input: Optional[int] = None
+    output: int = 224
+    filters: int = 16
+    res_blocks: int = 1
+    batch_size: int = 128
+    train_epochs: float = 10.0
+    train_steps: int = 0
+    learning_rate: float = 0.005
+    momentum: float = 0.9
+    lr_decay_rate: float = 0.94
+    lr_decay_epochs: float = 2.0
+    label_smoothing: float = 0.1
+    weight_decay: float = 4e-5
+    init_backbone_from: str = ""
+    init_resizer_from: str = ""
+    seed: int = 0
+    deterministic: bool = False
+    model_dir: str = ""
+    runs_dir: str = "runs"
+    strategy: str = "mirrored"
+    tpu: str = ""
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    checkpoint_every_steps: int = 1000
+    keep_checkpoints: int = 3
+    log_every_steps: int = 50
+    eval_at_end: bool = True
+    eval_batch_size: int = 0
+    smoke: bool = False
+
+    @property
+    def learned(self):
+        return self.resizer == "learned"
+
+    @property
+    def model_input(self):
+        """Side of the images the model takes (the learned resizer's input, or --output)."""
+        if self.learned:
+            return self.resizer_input
+        return self.output // 4 if self.distortion == "downscale4x" else self.output
+
+    @property
+    def pipeline_size(self):
+        """Side the data pipeline pre-resizes to (4x the model input with --distortion=downscale4x)."""
+        return self.model_input * 4 if self.distortion == "downscale4x" else self.model_input
+
+    @property
+    def evaluation_only(self):
+        return self.train_steps == 0 and self.train_epochs == 0
+
+    @property
+    def global_eval_batch(self):
+        return self.eval_batch_size or self.batch_size
+
+    def resolved_model_dir(self):
+        if self.model_dir:
+            return self.model_dir
+        prefix = f"{self.runs_dir}/smoke" if self.smoke else self.runs_dir
+        return f"{prefix}/{self.experiment}"
+
+    def settings(self, train_crop, eval_crop, init_resizer_backbone=None):
+        """The `settings` object of results.json (see resizer.results.SETTINGS)."""
+        return {
+            "backbone": self.backbone,
+            "resizer": self.resizer,
+            "resizer_input": self.resizer_input if self.learned else None,
+            "output": self.output,
+            "filters_n": self.filters if self.learned else None,
+            "res_blocks_r": self.res_blocks if self.learned else None,
+            "batch_size": self.batch_size,
+            "interpolation": self.interpolation,
+            "train_crop": train_crop,
+            "eval_crop": eval_crop,
+            "distortion": self.distortion or None,
+            "init_resizer_from": init_resizer_backbone,
+        }
+
+
+def _check(condition, flag, message):
+    if not condition:
+        raise ValueError(f"--{flag}: {message}")
+
+
+def validate(cfg, backbones=None):
+    """Raises ValueError naming the flag at fault; returns cfg when the combination is possible."""
+    _check(cfg.experiment or cfg.model_dir, "experiment", "set --experiment (or --model_dir) so the run has a directory")
+    _check(cfg.table is None or cfg.table in TABLES, "table", f"{cfg.table} is not one of the paper's tables {TABLES}")
+    iqa_data = cfg.dataset == "ava"
+    _check(cfg.dataset == "synthetic" or iqa_data == (cfg.task == "iqa"), "task",
+           f"--task={cfg.task} does not fit --dataset={cfg.dataset} (ava is iqa, the others classification)")
+    _check(cfg.num_classes >= 2 or cfg.task == "iqa", "num_classes", f"needs at least 2 classes, got {cfg.num_classes}")
+    _check(not cfg.distortion or cfg.distortion in DISTORTIONS, "distortion",
+           f"{cfg.distortion!r} is not one of {DISTORTIONS} (or empty)")
+    if backbones is not None:
+        _check(cfg.backbone in backbones, "backbone", f"unknown backbone {cfg.backbone!r}; choose one of {sorted(backbones)}")
+    _check(cfg.output >= 8, "output", f"must be at least 8 pixels, got {cfg.output}")
+    if cfg.learned:
+        _check(cfg.resizer_input is not None, "resizer_input", "--resizer=learned needs the resizer's input side")
+        upscale4x = cfg.distortion == "downscale4x"
+        if upscale4x:
+            _check(cfg.resizer_input * 4 == cfg.output, "resizer_input",
+                   f"with --distortion=downscale4x the resizer up-scales 4x: expected {cfg.output // 4}, "
+                   f"got {cfg.resizer_input}")
+        else:
+            _check(cfg.resizer_input >= cfg.output, "resizer_input",
+                   f"{cfg.resizer_input} is smaller than --output={cfg.output}; the learned resizer's input is "
+                   "kept >= its output (Section 4), except with --distortion=downscale4x")
+        _check(cfg.filters >= 1, "filters", f"must be >= 1, got {cfg.filters}")
+        _check(cfg.res_blocks >= 1, "res_blocks", f"must be >= 1, got {cfg.res_blocks}")
+    else:
+        _check(cfg.resizer_input is None or cfg.resizer_input == cfg.output, "resizer_input",
+               f"only the learned resizer has an input side; --resizer={cfg.resizer} feeds the backbone "
+               f"--output={cfg.output} images (unset --resizer_input)")
+        _check(not cfg.init_resizer_from, "init_resizer_from", f"--resizer={cfg.resizer} has no learned resizer to initialise")
+        _check(cfg.distortion != "downscale4x" or cfg.output % 4 == 0, "output",
+               f"--distortion=downscale4x needs an --output divisible by 4, got {cfg.output}")
+    _check(cfg.batch_size >= 1, "batch_size", f"must be >= 1, got {cfg.batch_size}")
+    _check(cfg.eval_batch_size >= 0, "eval_batch_size", f"must be >= 0, got {cfg.eval_batch_size}")
+    _check(cfg.train_epochs >= 0, "train_epochs", f"must be >= 0, got {cfg.train_epochs}")
+    _check(cfg.train_steps >= 0, "train_steps", f"must be >= 0, got {cfg.train_steps}")
+    _check(cfg.train_examples >= 0, "train_examples", f"must be >= 0, got {cfg.train_examples}")
+    _check(cfg.eval_examples >= 0, "eval_examples", f"must be >= 0, got {cfg.eval_examples}")
+    _check(cfg.learning_rate > 0, "learning_rate", f"must be > 0, got {cfg.learning_rate}")
+    _check(0 <= cfg.momentum < 1, "momentum", f"must be in [0, 1), got {cfg.momentum}")
+    _check(0 < cfg.lr_decay_rate <= 1, "lr_decay_rate", f"must be in (0, 1], got {cfg.lr_decay_rate}")
+    _check(cfg.lr_decay_epochs > 0, "lr_decay_epochs", f"must be > 0, got {cfg.lr_decay_epochs}")
+    _check(0 <= cfg.label_smoothing < 1, "label_smoothing", f"must be in [0, 1), got {cfg.label_smoothing}")
+    _check(cfg.weight_decay >= 0, "weight_decay", f"must be >= 0, got {cfg.weight_decay}")
+    _check(cfg.checkpoint_every_steps >= 1, "checkpoint_every_steps", f"must be >= 1, got {cfg.checkpoint_every_steps}")
+    _check(cfg.keep_checkpoints >= 1, "keep_checkpoints", f"must be >= 1, got {cfg.keep_checkpoints}")
+    _check(cfg.log_every_steps >= 1, "log_every_steps", f"must be >= 1, got {cfg.log_every_steps}")
+    _check(cfg.strategy == "tpu" or not cfg.tpu, "tpu", "--tpu is only used with --strategy=tpu")
+    return cfg
+
+
+def define_flags(flag_values=None):
+    """Defines every Config field as an absl flag (call once per FlagValues, before parsing)."""
+    from absl import flags
+
+    fv = flags.FLAGS if flag_values is None else flag_values
+    defaults = {f.name: f.default for f in dataclasses.fields(Config)}
+    for name, kind, help_text in FLAGS:
+        default = defaults[name]
+        if isinstance(kind, tuple):
+            flags.DEFINE_enum(name, default, kind, help_text, flag_values=fv)
+        elif kind is bool:
+            flags.DEFINE_bool(name, default, help_text, flag_values=fv)
+        elif kind is int:
+            flags.DEFINE_integer(name, default, help_text, flag_values=fv)
+        elif kind is float:
+            flags.DEFINE_float(name, default, help_text, flag_values=fv)
+        else:
+            flags.DEFINE_string(name, default, help_text, flag_values=fv)
+
+
+def from_flags(flag_values=None, backbones=None):
+    """The validated Config of parsed flags (smoke overrides applied)."""
+    from absl import flags
+
+    fv = flags.FLAGS if flag_values is None else flag_values
+    return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones)
+
+
+def make(values, backbones=None):
+    """A validated Config from a {field: value} dict (missing fields take the flags' defaults)."""
+    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(Config)})
+    if unknown:
+        raise ValueError(f"--{unknown[0]}: unknown setting (known: see --helpfull)")
+    cfg = Config(**values)
+    if cfg.smoke:
+        cfg = dataclasses.replace(cfg, **SMOKE, table=None)
+    return validate(cfg, backbones=backbones)

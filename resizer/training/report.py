@@ -1,0 +1,110 @@
+"""The files a run leaves in its model directory besides checkpoints: the resolved flags
+(`flags.txt`, usable as `--flagfile`), the config (`config.json`) and `results.json`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import subprocess
+import tempfile
+
+from resizer import results as results_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", "plcc": "plcc", "srcc": "srcc",
+                "loss": "loss"}
+
+
+def atomic_write_text(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are for everyone who reads the run
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_run_files(model_dir, cfg):
+    """flags.txt (one --name=value per Config field: rerun with --flagfile) and config.json."""
+    values = dataclasses.asdict(cfg)
+    lines = [f"--{k}={'' if v is None else str(v).lower() if isinstance(v, bool) else v}"
+             for k, v in values.items() if v is not None]
+    atomic_write_text(os.path.join(model_dir, "flags.txt"),
+                      "# The resolved flags of this run (scripts/train.py); rerun with --flagfile=<this file>.\n"
+                      + "\n".join(lines) + "\n")
+    atomic_write_text(os.path.join(model_dir, "config.json"), json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+
+def backbone_of(value, runs_dir):
+    """The backbone of the run an --init_* value names (experiment name, directory or checkpoint)."""
+    if not value:
+        return None
+    from resizer import experiments
+
+    if value in experiments.EXPERIMENTS:
+        return experiments.get(value).backbone
+    directory = value if os.path.isdir(value) else os.path.dirname(value)
+    try:
+        with open(os.path.join(directory, "config.json")) as f:
+            return json.load(f)["backbone"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def code_version():
+    """`git rev-parse HEAD` of the checkout, '-dirty' when tracked files differ from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--"], cwd=ROOT, capture_output=True,
+                               timeout=10).returncode != 0
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def parameter_counts(model):
+    from resizer.layers import count_conv_weights
+
+    trainable = sum(int(w.shape.num_elements()) for w in model.trainable_weights)
+    total = sum(int(w.shape.num_elements()) for w in model.weights)
+    resizers = [l for l in model.layers if l.name == "learned_resizer"]
+    return {"total": total, "trainable": trainable,
+            "resizer_conv_weights": count_conv_weights(resizers[0]) if resizers else None}
+
+
+def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardware, crops, init_resizer_backbone):
+    """The results.json dict of an evaluated run (validated by resizer.results)."""
+    train_examples = plan.train_examples if plan else 0
+    return results_lib.validate({
+        "schema_version": results_lib.SCHEMA_VERSION,
+        "experiment": cfg.experiment,
+        "table": None if cfg.smoke else cfg.table,
+        "task": cfg.task,
+        "dataset": cfg.dataset,
+        "split": cfg.eval_split,
+        "split_size": int(split_size),
+        "full_split": cfg.eval_examples == 0,
+        "settings": cfg.settings(*crops, init_resizer_backbone),
+        "metrics": {METRIC_NAMES[k]: float(v) for k, v in metrics.items()},
+        "gflops": round(gflops / 1e9, 4),
+        "params": params,
+        "training": {
+            "steps": int(steps),
+            "epochs": round(steps * cfg.batch_size / train_examples, 4) if train_examples else 0.0,
+            "planned_epochs": (round(plan.total_steps * cfg.batch_size / train_examples, 4) if plan else 0.0),
+            "train_examples": int(train_examples),
+            "full_train_split": cfg.train_examples == 0,
+        },
+        "code_version": code_version(),
+        "hardware": hardware,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })

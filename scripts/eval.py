@@ -1,0 +1,48 @@
+"""Evaluates one experiment and writes results.json into its model directory:
+
+    python scripts/eval.py --flagfile=configs/<table>/<backbone>/<row>.flags [--checkpoint=...]
+
+--checkpoint takes a checkpoint prefix, a directory or an experiment name; by default the
+model directory's latest checkpoint (an evaluation-only experiment without one is assembled
+from its --init_* checkpoints). `--helpfull` lists every flag.
+"""
+
+import _bootstrap  # noqa: F401
+
+import json
+import sys
+
+from absl import app, flags
+
+from resizer import config
+
+config.define_flags()
+flags.DEFINE_string("checkpoint", "", "Checkpoint to evaluate: prefix, directory or experiment name "
+                                      "(empty: the latest in --model_dir).")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}; every setting is a --flag")
+    from resizer.models import BACKBONES
+
+    try:
+        cfg = config.from_flags(FLAGS, backbones=BACKBONES)
+    except ValueError as e:
+        raise app.UsageError(str(e))
+    from resizer import training
+
+    try:
+        results = training.evaluate_checkpoint(cfg, FLAGS.checkpoint)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"eval.py: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    if results is not None:
+        print(f"results: {cfg.resolved_model_dir()}/results.json")
+        print(json.dumps(results["metrics"], indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,45 @@
+"""Trains one experiment: python scripts/train.py --flagfile=configs/<table>/<backbone>/<row>.flags
+
+Restarting the same command resumes from the model directory's latest checkpoint and ends
+at the same step. At the end the model is evaluated and results.json written into the
+model directory (--noeval_at_end skips it). `--smoke` runs the configuration for a few steps
+on generated data. `--helpfull` lists every flag with its unit and default.
+"""
+
+import _bootstrap  # noqa: F401
+
+import sys
+
+from absl import app, flags
+
+from resizer import config
+
+config.define_flags()
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}; every setting is a --flag")
+    from resizer.models import BACKBONES
+
+    try:
+        cfg = config.from_flags(FLAGS, backbones=BACKBONES)
+    except ValueError as e:
+        raise app.UsageError(str(e))
+    from resizer import training
+
+    try:
+        results = training.train(cfg)
+    except (training.TrainingDiverged, training.Preempted, training.ModelDirLocked, FileNotFoundError,
+            ValueError) as e:
+        print(f"train.py: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    if results is not None:
+        print(f"results: {cfg.resolved_model_dir()}/results.json")
+        print("  " + ", ".join(f"{k} {v:.4g}" for k, v in results["metrics"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)
