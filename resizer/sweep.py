@@ -154,11 +154,16 @@ def state(exp, runs_dir):
 
 
 def commands(exp, runs_dir="runs", python="python"):
-    """Shell commands of one experiment: train (skipped for evaluation-only rows), then evaluate."""
+    """Shell commands of one experiment.
+
+    scripts/train.py resumes from the model directory's checkpoint and evaluates at the end
+    (writing results.json), so a trained row is one command; evaluation-only rows (epochs 0:
+    the Table 6/7 diagonals, Table 8's (1, 16) cells, Section 4.3's no-re-tuning runs) run
+    scripts/eval.py, which assembles the model from the runs it starts from.
+    """
     extra = "" if runs_dir == "runs" else f" --runs_dir={shlex.quote(runs_dir)}"
-    flags = f"--flagfile={exp.flagfile}{extra}"
-    steps = [] if exp.evaluation_only else [f"{python} {TRAIN_SCRIPT} {flags}"]
-    return steps + [f"{python} {EVAL_SCRIPT} {flags}"]
+    script = EVAL_SCRIPT if exp.evaluation_only else TRAIN_SCRIPT
+    return [f"{python} {script} --flagfile={exp.flagfile}{extra}"]
 
 
 @dataclasses.dataclass(frozen=True)
