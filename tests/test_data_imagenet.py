@@ -117,3 +117,11 @@ def test_fake_train_tar_has_the_real_structure(tmp_path):
     testing.write_imagenet_manual(str(tmp_path), num_classes=2, per_class=1, num_val=1)
     with tarfile.open(tmp_path / imagenet.TRAIN_TAR) as outer:
         assert outer.getnames() == [f"{s}.tar" for s in testing.imagenet_synsets(2)]
+
+
+def test_split_sizes_of_the_real_dataset():
+    sizes = {"train": 1_281_167, "validation": 50_000}
+    assert imagenet.split_range("minival", sizes).size == 12_812
+    assert imagenet.split_range("train_minus_minival", sizes).size == 1_268_355
+    assert imagenet.split_range("validation", sizes).spec == "validation[0:50000]"
+    assert imagenet.split_range("train", sizes).spec == "train[0:1281167]"

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 
-import tensorflow as tf
-
 from resizer.data import tfds_source
 from resizer.data.registry import DatasetInfo
 
@@ -38,27 +36,13 @@ def check_manual_dir(manual):
 
 def split_range(split, sizes):
     stored = "test" if split == "test" else "train"
-    n = sizes[stored]
-    cut = n - n * MINIVAL_PERCENT // 100
-    ranges = {"train": (0, n), "test": (0, n), "minival": (cut, n), "train_minus_minival": (0, cut)}
-    if split not in ranges:
-        raise ValueError(f"{NAME} has no split {split!r}; expected one of {', '.join(INFO.splits)}.")
-    return tfds_source.SplitRange(stored, *ranges[split])
-
-
-def _to_example(example):
-    return {"image": example["image"], "label": tf.cast(example["label"], tf.int64)}
-
-
-def _make_builder(data_dir):
-    import tensorflow_datasets as tfds
-
-    return tfds.builder(NAME, data_dir=data_dir)
+    ranges = {**tfds_source.minival_ranges(sizes["train"], MINIVAL_PERCENT), "test": (0, sizes["test"])}
+    return tfds_source.logical_split(INFO, split, stored, ranges)
 
 
 DATASET = tfds_source.TfdsDataset(
-    name=NAME, make_builder=_make_builder, check_manual=check_manual_dir, split_range=split_range,
-    to_example=_to_example, prepare_hint=" (about 1 minute, 140 MB)",
+    name=NAME, make_builder=tfds_source.named_builder(NAME), check_manual=check_manual_dir,
+    split_range=split_range, to_example=tfds_source.image_and_label, prepare_hint=" (~140 MB)",
 )
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 
-import tensorflow as tf
-
 from resizer.data import tfds_source
 from resizer.data.registry import DatasetInfo
 
@@ -38,39 +36,22 @@ def check_manual_dir(manual):
         tfds_source.require_file(NAME, os.path.join(manual, tar), tar=True)
 
 
-def _minival_size(train_size):
-    return -(-train_size * MINIVAL_PERCENT // 100)
-
-
 def split_range(split, sizes):
     stored = "validation" if split == "validation" else "train"
     if stored not in sizes:
-        raise ValueError(f"{NAME}: the prepared dataset has no {stored!r} split "
-                         f"(it has {sorted(sizes)}); prepare it again with both tars in place.")
-    n = sizes[stored]
-    cut = n - _minival_size(n)
-    ranges = {
-        "train": (0, n), "validation": (0, n),
-        "minival": (cut, n), "train_minus_minival": (0, cut),
-    }
-    if split not in ranges:
-        raise ValueError(f"{NAME} has no split {split!r}; expected one of {', '.join(INFO.splits)}.")
-    return tfds_source.SplitRange(stored, *ranges[split])
-
-
-def _to_example(example):
-    return {"image": example["image"], "label": tf.cast(example["label"], tf.int64)}
-
-
-def _make_builder(data_dir):
-    import tensorflow_datasets as tfds
-
-    return tfds.builder(NAME, data_dir=data_dir)
+        raise ValueError(f"{NAME}: the prepared dataset has no {stored!r} split (it has {sorted(sizes)}); "
+                         "prepare it again with both tars in place.")
+    if stored == "validation":
+        ranges = {"validation": (0, sizes[stored])}
+    else:
+        ranges = tfds_source.minival_ranges(sizes[stored], MINIVAL_PERCENT)
+    return tfds_source.logical_split(INFO, split, stored, ranges)
 
 
 DATASET = tfds_source.TfdsDataset(
-    name=NAME, make_builder=_make_builder, check_manual=check_manual_dir, split_range=split_range,
-    to_example=_to_example, prepare_hint=" (about 150 GB read, 155 GB written, several hours)",
+    name=NAME, make_builder=tfds_source.named_builder(NAME), check_manual=check_manual_dir,
+    split_range=split_range, to_example=tfds_source.image_and_label,
+    prepare_hint=" (about 150 GB read, 155 GB written, several hours)",
 )
 
 

@@ -132,6 +132,37 @@ def read(builder, split_range, *, decode=True, shuffle_files=False, seed=None, i
         return as_dataset(None).shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
 
 
+def named_builder(name):
+    """make_builder for a dataset that TFDS ships (imagenet2012, cifar10)."""
+
+    def make_builder(data_dir):
+        import tensorflow_datasets as tfds
+
+        return tfds.builder(name, data_dir=data_dir)
+
+    return make_builder
+
+
+def image_and_label(example):
+    """to_example of the classification datasets: {"image", "label" int64}."""
+    return {"image": example["image"], "label": tf.cast(example["label"], tf.int64)}
+
+
+def minival_ranges(train_size, percent):
+    """{split: (start, stop)} of train, minival (the last `percent`%, rounded up) and
+    train_minus_minival, in the TFDS-shuffled train order (big_vision's convention)."""
+    cut = train_size + (-train_size * percent // 100)  # floor of the negative: the size is rounded up
+    return {"train": (0, train_size), "minival": (cut, train_size), "train_minus_minival": (0, cut)}
+
+
+def logical_split(dataset_info, split, stored, ranges):
+    """The SplitRange of `split` from its {split: (start, stop)} table; ValueError if unknown."""
+    if split not in ranges:
+        raise ValueError(f"{dataset_info.name} has no split {split!r}; expected one of "
+                         f"{', '.join(dataset_info.splits)}.")
+    return SplitRange(stored, *ranges[split])
+
+
 def example_key(tfds_id):
     """An int64 that names an example independently of read order (seeds its evaluation noise)."""
     return tf.strings.to_hash_bucket_fast(tfds_id, 2**62)

@@ -46,11 +46,10 @@ def split_range(split, sizes, validation_size=VALIDATION_SIZE):
     if split in ("train", "validation") and not 0 < validation_size < n:
         raise ValueError(f"ava: validation_size must be in [1, {n - 1}] (the train split has {n} images), "
                          f"got {validation_size}.")
-    ranges = {"train": ("train", validation_size, n), "validation": ("train", 0, validation_size),
-              "train_full": ("train", 0, n), "test": ("test", 0, sizes["test"])}
-    if split not in ranges:
-        raise ValueError(f"ava has no split {split!r}; expected one of {', '.join(INFO.splits)}.")
-    return tfds_source.SplitRange(*ranges[split])
+    if split == "test":
+        return tfds_source.SplitRange("test", 0, sizes["test"])
+    ranges = {"train": (validation_size, n), "validation": (0, validation_size), "train_full": (0, n)}
+    return tfds_source.logical_split(INFO, split, "train", ranges)
 
 
 def _to_example(example):
