@@ -72,23 +72,29 @@ def _load_keras(source):
 
 
 def _load_training_checkpoint(prefix, config_path):
-    """The `resizer` part of a scripts/train.py checkpoint, rebuilt from the run's config.json."""
-    from resizer.training.checkpoints import restore_part
+    """The learned resizer of a scripts/train.py checkpoint: the run's model rebuilt from its
+    config.json, restored as scripts/eval.py restores it."""
+    _import_models()
+    from resizer import models
 
     try:
         with open(config_path) as f:
             cfg = json.load(f)
-        learned = cfg["resizer"] == "learned"
-        side, output = cfg["resizer_input"], cfg["output"]
-        layer = LearnedResizer(output, filters=cfg["filters"], num_res_blocks=cfg["res_blocks"],
-                               interpolation=cfg["interpolation"], name=RESIZER_LAYER) if learned else None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"cannot read the run's settings from {config_path}: {e}") from e
-    if layer is None:
-        raise ValueError(f"{config_path}: the run used --resizer={cfg['resizer']}; it has no learned resizer to show")
-    layer.build((None, side, side, 3))
-    restore_part(prefix, "resizer", layer)
-    return layer, (side, side)
+        if cfg["resizer"] != "learned":
+            raise ValueError(f"{config_path}: the run used --resizer={cfg['resizer']}; it has no learned resizer "
+                             "to show")
+        side = cfg["resizer_input"]
+        model = models.build(cfg["task"], cfg["backbone"], resizer="learned", input_size=side,
+                             output_size=cfg["output"], filters=cfg["filters"], num_res_blocks=cfg["res_blocks"],
+                             num_classes=cfg["num_classes"] if cfg["task"] == "classification" else None,
+                             interpolation=cfg["interpolation"])
+    except (OSError, KeyError, TypeError) as e:
+        raise ValueError(f"cannot rebuild the run's model from {config_path}: {e!r}") from e
+    try:
+        tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        raise ValueError(f"{prefix} does not fit the model of {config_path}: {e}") from e
+    return find_resizer(model), (side, side)
 
 
 def load_resizer(path):
@@ -175,23 +181,44 @@ def resize_panels(resizer, image, input_size=None):
     return {"original": original, "plain": plain, "learned": learned, "difference": learned - plain}
 
 
-def figure(resizer, images, names, input_size=None, title=None):
+DISPLAYS = ("clip", "stretch")
+
+
+def display_learned(learned, display="clip"):
+    """(array in [0, 1], caption) of a learned output that may leave [0, 1].
+
+    clip: values outside [0, 1] saturate. stretch: the 1st..99th percentile of all
+    channels together is mapped linearly to [0, 1] (colours keep their relations), for
+    resizers whose output lies mostly outside [0, 1].
+    """
+    outside = 100 * float(np.mean((learned < 0) | (learned > 1)))
+    if display == "clip":
+        return learned.clip(0, 1), f"clipped, {outside:.1f}% out of [0,1]"
+    if display == "stretch":
+        lo, hi = (float(v) for v in np.percentile(learned, [1, 99]))
+        scaled = (learned - lo) / max(hi - lo, 1e-6)
+        return scaled.clip(0, 1), f"[{lo:.2f}, {hi:.2f}] stretched to [0,1]"
+    raise ValueError(f"display {display!r}: expected one of {DISPLAYS}")
+
+
+def figure(resizer, images, names, input_size=None, title=None, display="clip"):
     """A matplotlib Figure: one row per image, 4 panels (original, plain, learned, |difference|)."""
     if not images:
         raise ValueError("no images to show")
+    if display not in DISPLAYS:
+        raise ValueError(f"display {display!r}: expected one of {DISPLAYS}")
     method = resizer.interpolation
     out_h, out_w = resizer.output_size
     fig, axes = plt.subplots(len(images), 4, figsize=(12, 3.2 * len(images)), squeeze=False)
-    outside = []
     for row, (image, name) in zip(axes, zip(images, names)):
         p = resize_panels(resizer, image, input_size)
-        outside.append(float(np.mean((p["learned"] < 0) | (p["learned"] > 1))))
+        learned, caption = display_learned(p["learned"], display)
         diff = np.abs(p["difference"]).mean(axis=-1)
         scale = max(float(np.percentile(diff, 99.5)), 1e-6)  # a few extreme pixels would wash it out
         h, w = p["original"].shape[:2]
         panels = ((p["original"], f"{name}: input {h}x{w}"),
                   (p["plain"].clip(0, 1), f"{method} {out_h}x{out_w}"),
-                  (p["learned"].clip(0, 1), f"learned {out_h}x{out_w} (clipped, {100 * outside[-1]:.1f}% out of [0,1])"),
+                  (learned, f"learned {out_h}x{out_w} ({caption})"),
                   (diff, f"|learned - {method}| (0 to {scale:.3f})"))
         for ax, (array, label) in zip(row, panels):
             if array.ndim == 2:
@@ -201,6 +228,7 @@ def figure(resizer, images, names, input_size=None, title=None):
             ax.set_title(label, fontsize=8)
             ax.set_axis_off()
     heading = title or "Learned resizer"
-    fig.suptitle(f"{heading}: the learned output is not bounded to [0, 1] and is shown clipped", fontsize=10)
+    shown = "shown clipped" if display == "clip" else "shown contrast-stretched"
+    fig.suptitle(f"{heading}: the learned output is not bounded to [0, 1] and is {shown}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -6,8 +6,9 @@
 --checkpoint: a .keras file of a model with a `learned_resizer` layer, or a directory
 holding one. --images: file paths or scikit-image sample names (astronaut, chelsea, coffee,
 rocket: photographs shipped inside the pinned scikit-image wheel); default: those four.
-The learned output is not bounded to [0, 1]: it is displayed clipped, and the figure says
-which share of its values was clipped.
+The learned output is not bounded to [0, 1]: it is displayed clipped (the figure says which
+share of its values was clipped), or with --display=stretch its 1st..99th percentile is
+mapped to [0, 1] (the figure gives the range).
 """
 
 import _bootstrap  # noqa: F401
@@ -26,6 +27,9 @@ _OUT_DIR = flags.DEFINE_string("out_dir", "results/figures", "Where the figure i
 _NAME = flags.DEFINE_string("name", "resized", "File name of the figure, without extension.")
 _FORMATS = flags.DEFINE_list("formats", ["png", "svg"], "Image formats (matplotlib names).")
 _DPI = flags.DEFINE_integer("dpi", 100, "Resolution of raster formats.")
+_DISPLAY = flags.DEFINE_enum("display", "clip", ["clip", "stretch"], "How the learned output, which is not "
+                             "bounded to [0, 1], is shown: clipped, or its 1st..99th percentile stretched to [0, 1].")
+_TITLE = flags.DEFINE_string("title", "", "Figure title (default: 'Learned resizer of <checkpoint>').")
 flags.mark_flag_as_required("checkpoint")
 
 
@@ -43,7 +47,8 @@ def main(argv):
         sys.exit(f"error: {e}")
     size = (_INPUT_SIZE.value, _INPUT_SIZE.value) if _INPUT_SIZE.value else model_size
     labels = [os.path.splitext(os.path.basename(n))[0] for n in names]
-    fig = visualize.figure(resizer, images, labels, input_size=size, title=f"Learned resizer of {_CHECKPOINT.value}")
+    fig = visualize.figure(resizer, images, labels, input_size=size, title=_TITLE.value or f"Learned resizer of {_CHECKPOINT.value}",
+                           display=_DISPLAY.value)
     for path in plots.save(fig, _OUT_DIR.value, _NAME.value, tuple(_FORMATS.value), _DPI.value, compact_png=False):
         print(f"wrote {path}")
 

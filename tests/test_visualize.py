@@ -56,6 +56,17 @@ def test_zero_initialised_resizer_is_exactly_the_plain_resize(saved):
     plt.close(fig)
 
 
+def test_learned_output_outside_unit_range_is_clipped_or_stretched_and_captioned():
+    learned = np.linspace(-1.0, 3.0, 2 * 2 * 3, dtype=np.float32).reshape(2, 2, 3)
+    clipped, caption = visualize.display_learned(learned, "clip")
+    assert clipped.min() == 0.0 and clipped.max() == 1.0 and caption == "clipped, 75.0% out of [0,1]"
+    stretched, caption = visualize.display_learned(learned, "stretch")
+    assert caption.startswith("[-0.96, 2.96] stretched") and 0 < np.mean(stretched) < 1
+    assert np.all(np.diff(stretched.ravel()) >= 0)  # monotone: the order of values is kept
+    with pytest.raises(ValueError, match="expected one of"):
+        visualize.display_learned(learned, "log")
+
+
 def test_sample_images_and_files_are_float_rgb(tmp_path):
     for name in visualize.DEFAULT_IMAGES:
         image = visualize.sample_image(name)
@@ -88,20 +99,23 @@ def test_a_training_model_directory_gives_its_trained_resizer(tmp_path):
 
     keras.utils.set_random_seed(2)
     model = models.build("classification", "tiny_cnn", resizer="learned", input_size=48, output_size=24, filters=4,
-                         num_classes=2)
+                         num_classes=2, interpolation="bicubic")
     trained = model.get_layer("learned_resizer")
     trained.conv_out.kernel.assign(tf.random.normal(trained.conv_out.kernel.shape))  # not its initial value
-    # The layout scripts/train.py leaves: tf.train checkpoints naming the resizer part, and config.json.
+    # The layout scripts/train.py leaves: tf.train checkpoints of the model, and config.json.
     tf.train.Checkpoint(model=model, resizer=trained).save(str(tmp_path / "ckpt"))
-    (tmp_path / "config.json").write_text(json.dumps({"resizer": "learned", "resizer_input": 48, "output": 24,
-                                                      "filters": 4, "res_blocks": 1, "interpolation": "bicubic"}))
+    config = {"task": "classification", "backbone": "tiny_cnn", "num_classes": 2, "resizer": "learned",
+              "resizer_input": 48, "output": 24, "filters": 4, "res_blocks": 1, "interpolation": "bicubic"}
+    (tmp_path / "config.json").write_text(json.dumps(config))
     resizer, size = visualize.load_resizer(str(tmp_path))
     assert size == (48, 48) and resizer.interpolation == "bicubic" and resizer.output_size == (24, 24)
     np.testing.assert_array_equal(resizer.conv_out.kernel.numpy(), trained.conv_out.kernel.numpy())
     resizer, _ = visualize.load_resizer(str(tmp_path / "ckpt-1"))  # a checkpoint prefix
     np.testing.assert_array_equal(resizer.conv_out.kernel.numpy(), trained.conv_out.kernel.numpy())
-    (tmp_path / "config.json").write_text(json.dumps({"resizer": "bilinear", "resizer_input": None, "output": 24,
-                                                      "filters": 4, "res_blocks": 1, "interpolation": "bilinear"}))
+    (tmp_path / "config.json").write_text(json.dumps({**config, "filters": 8}))
+    with pytest.raises(ValueError, match="does not fit the model of"):
+        visualize.load_resizer(str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({**config, "resizer": "bilinear"}))
     with pytest.raises(ValueError, match="--resizer=bilinear; it has no learned resizer"):
         visualize.load_resizer(str(tmp_path))
 
