@@ -14,6 +14,7 @@ resizer/sweep.py for the rule).
 
 import _bootstrap  # noqa: F401
 
+import os
 import sys
 
 from absl import app, flags
@@ -41,6 +42,7 @@ def main(argv):
         print(sweep.format_dry_run(steps), end="")
         return
     failed = sweep.execute(steps)
+    os.makedirs(_RUNS_DIR.value, exist_ok=True)  # the report of a sweep that failed at once
     tables = (_TABLE.value,) if _TABLE.value in compare.COMPARED_TABLES else compare.COMPARED_TABLES
     print(compare.format_text(compare.build_report(_RUNS_DIR.value, tables)), end="")
     if failed:
