@@ -268,6 +268,23 @@ def from_flags(flag_values=None, backbones=None):
     return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones)
 
 
+def for_script(flag_values=None):
+    """What scripts/train.py and eval.py call in main(): the validated Config of the parsed
+    flags (backbones checked against resizer.models), a bad one as absl's UsageError (the
+    message names the flag); absl's INFO logs are turned down unless --verbosity was given."""
+    from absl import app, flags, logging
+
+    fv = flags.FLAGS if flag_values is None else flag_values
+    if "verbosity" in fv and not fv["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)
+    from resizer.models import BACKBONES
+
+    try:
+        return from_flags(fv, backbones=BACKBONES)
+    except ValueError as e:
+        raise app.UsageError(str(e)) from None
+
+
 def make(values, backbones=None):
     """A validated Config from a {field: value} dict (missing fields take the flags' defaults)."""
     unknown = sorted(set(values) - {f.name for f in dataclasses.fields(Config)})

@@ -21,12 +21,7 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}; every setting is a --flag")
-    from resizer.models import BACKBONES
-
-    try:
-        cfg = config.from_flags(FLAGS, backbones=BACKBONES)
-    except ValueError as e:
-        raise app.UsageError(str(e))
+    cfg = config.for_script(FLAGS)
     from resizer import training
 
     try:

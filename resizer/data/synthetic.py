@@ -81,12 +81,16 @@ def render(index, *, stream, seed, image_size, patches, amplitude, num_classes, 
     return example
 
 
-def source(split, data_dir=None, *, image_size=64, patches=2, amplitude=(0.08, 0.2), num_examples=None, seed=0,
+_generated = {}  # (split, options) -> numpy arrays: a process renders each split once
+
+
+def source(split, data_dir=None, *, image_size=64, patches=2, amplitude=(0.08, 0.2), size=None, seed=0,
            num_classes=len(CLASSES), task="classification"):
-    """The generated split as un-batched examples: (tf.data.Dataset, num_examples).
+    """The generated split as un-batched examples: (tf.data.Dataset, number of examples).
 
     `data_dir` is ignored (nothing is read). Splits: train (8192 examples), test and
-    validation (2048 each, disjoint streams); `num_examples` overrides the size.
+    validation (2048 each, disjoint streams). `size` renders only the first examples (the
+    same ones); the rendered arrays are kept in memory, so later epochs cost nothing.
     """
     del data_dir
     if split not in SPLIT_SIZES:
@@ -95,9 +99,12 @@ def source(split, data_dir=None, *, image_size=64, patches=2, amplitude=(0.08, 0
         raise ValueError(f"synthetic data supports task classification or iqa, not {task!r}")
     if image_size < 8:
         raise ValueError(f"synthetic image_size must be at least 8 pixels, got {image_size}")
-    count = int(num_examples or SPLIT_SIZES[split])
+    count = min(int(size or SPLIT_SIZES[split]), SPLIT_SIZES[split])
     options = dict(stream=_SPLIT_STREAMS[split], seed=seed, image_size=image_size, patches=patches,
                    amplitude=tuple(amplitude), num_classes=num_classes, task=task)
-    dataset = tf.data.Dataset.range(count).map(lambda i: render(i, **options),
-                                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset, count
+    key = (count, tuple(sorted(options.items())))
+    if key not in _generated:
+        rendered = tf.data.Dataset.range(count).map(lambda i: render(i, **options),
+                                                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        _generated[key] = next(iter(rendered.batch(count)))
+    return tf.data.Dataset.from_tensor_slices(_generated[key]), count

@@ -61,8 +61,11 @@ def _epoch_seed(seed, epoch):
     return seed * 4096 + epoch
 
 
-def _source_options(cfg):
-    return {"task": cfg.task} if cfg.dataset == "synthetic" else None
+def _source_options(cfg, training):
+    if cfg.dataset != "synthetic":
+        return None
+    # Render only the examples used (smoke runs use a handful).
+    return {"task": cfg.task, "size": (cfg.train_examples if training else cfg.eval_examples) or None}
 
 
 def _dataset(cfg, *, training, seed, input_context=None, batch_size=None):
@@ -75,7 +78,7 @@ def _dataset(cfg, *, training, seed, input_context=None, batch_size=None):
                         deterministic=cfg.deterministic, input_context=input_context,
                         cache_dir=cfg.cache_dir or None,
                         num_examples=(cfg.train_examples if training else cfg.eval_examples) or None,
-                        source_options=_source_options(cfg))
+                        source_options=_source_options(cfg, training))
 
 
 def make_plan(cfg):
@@ -166,6 +169,33 @@ def _make_train_step(run, optimizer, loss_fn, train_metrics):
     return train_step
 
 
+def _make_statistics_sync(run):
+    """A function averaging the model's float non-trainable variables over all replicas.
+
+    Keras' batch-norm moving statistics are MirroredVariables without aggregation: each
+    replica (GPU, worker) updates its own copy from its own batches, so the copies drift
+    apart and a checkpoint would hold replica 0's. Averaging them before every checkpoint
+    and at the end keeps every replica's model identical; it cannot change training itself
+    (training-mode batch norm uses batch statistics). Returns None on one replica.
+    """
+    strategy = run.strategy
+    statistics = [v for v in run.model.non_trainable_variables if v.dtype in ("float16", "bfloat16", "float32")]
+    if strategy.num_replicas_in_sync == 1 or not statistics:
+        return None
+
+    def replica_fn():
+        context = tf.distribute.get_replica_context()
+        means = context.all_reduce(tf.distribute.ReduceOp.MEAN, [tf.identity(v.value) for v in statistics])
+        for variable, mean in zip(statistics, means):
+            variable.assign(mean)
+
+    @tf.function
+    def sync():
+        strategy.run(replica_fn)
+
+    return sync
+
+
 class _StopOnSigterm:
     """Turns SIGTERM into a flag the loop checks after each step (single-worker runs only)."""
 
@@ -226,13 +256,17 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
     # Every worker saves (variables may live on several devices); only the chief's copy is kept.
     save_dir = model_dir if chief else os.path.join(model_dir, f".worker{worker_id}_tmp")
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.keep_checkpoints)
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     latest = tf.train.latest_checkpoint(model_dir)
     if latest:
         checkpoint.read(latest).assert_existing_objects_matched()
         say(f"resuming from {latest} (step {int(step.numpy())} of {total})")
     else:
         initialise(run, say)
-        manager.save(checkpoint_number=0)
+        if not multi_worker:
+            # Workers decide fresh-or-resume before any save: the first save of a multi-worker
+            # run comes after the first (collective) step, which every worker has reached.
+            manager.save(checkpoint_number=0)
     start = int(step.numpy())
     if plan:
         say(f"{cfg.experiment or model_dir}: {plan.train_examples} training examples, global batch "
@@ -241,10 +275,9 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
             f"{cfg.lr_decay_rate} every {plan.decay_steps} steps")
         train_step = _make_train_step(run, optimizer, loss_fn, train_metrics)
         progress = Progress(model_dir, start, total, enabled=chief)
-        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
         try:
             with _StopOnSigterm(active=not multi_worker) as stop:
-                _loop(run, plan, start, step, manager, train_step, train_metrics, optimizer, progress, stop)
+                _loop(run, plan, start, step, manager, train_step, train_metrics, progress, stop)
         finally:
             progress.close()
     if not chief:
@@ -255,8 +288,9 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
     return evaluate_and_report(run, int(step.numpy()), plan)
 
 
-def _loop(run, plan, start, step, manager, train_step, train_metrics, optimizer, progress, stop):
+def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, stop):
     cfg, strategy = run.cfg, run.strategy
+    sync_statistics = _make_statistics_sync(run)
     current = start
     window_loss, window_steps, window_start = 0.0, 0, time.time()
     while current < plan.total_steps:
@@ -295,6 +329,8 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, optimizer,
                 progress.log(current, scalars)
                 window_loss, window_steps, window_start = 0.0, 0, time.time()
             if current % cfg.checkpoint_every_steps == 0 or current == end or stop.requested:
+                if sync_statistics:
+                    sync_statistics()
                 manager.save(checkpoint_number=current)
             if stop.requested:
                 raise Preempted(f"SIGTERM: saved step {current} to {run.model_dir}; run the same command to resume")
