@@ -51,17 +51,19 @@ SETTINGS = {
     "res_blocks_r": (_opt_int, "r of the learned resizer; null for baselines"),
     "batch_size": (int, "global batch size of training"),
     "interpolation": (str, "the pipeline's fixed pre-resize method (bilinear for ImageNet, bicubic for AVA)"),
-    "train_crop": (str, "training crop convention, e.g. inception_random_crop+flip"),
+    "train_crop": (str, "training crop convention, e.g. inception_crop_area0.08-1_aspect3/4-4/3+flip"),
     "eval_crop": (str, "evaluation crop convention, e.g. central_crop_0.875"),
     "distortion": (_opt_str, "Table 9 distortion (downscale4x, gaussian_noise_0.1, jpeg_q10) or null"),
-    "init_resizer_from": (_opt_str, "backbone whose trained resizer initialised this one (Tables 6, 7), or null"),
+    "init_resizer_from": (_opt_str, "backbone whose trained resizer initialised this one (Tables 6, 7, the "
+                                    "evaluated (1, 16) cells of Table 8, Section 4.3), or null"),
 }
 
 TRAINING = {
-    "steps": (int, "optimizer steps trained"),
+    "steps": (int, "optimizer steps of the evaluated checkpoint (0 for evaluation-only experiments, whose "
+                   "model is assembled from the runs their --init_* flags name)"),
     "epochs": (_num, "epochs trained (steps x global batch / train_examples)"),
     "planned_epochs": (_num, "epochs the flag file asked for"),
-    "train_examples": (int, "size of the training split used"),
+    "train_examples": (int, "size of the training split used (0 for evaluation-only experiments)"),
     "full_train_split": (bool, "false when training used a subset (--train_examples)"),
 }
 
