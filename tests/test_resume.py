@@ -1,0 +1,47 @@
+"""A run killed with SIGKILL mid-epoch and restarted with the same command resumes from its
+last checkpoint and ends at the same step with the same weights as an uninterrupted run."""
+
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from test_training_runs import ROOT, fingerprint, run_train, tiny_flagfile, train_command
+
+STEPS = "--train_steps=40"          # 8 steps per epoch: 5 epochs
+CHECKPOINTS = "--checkpoint_every_steps=5"  # 5, 8, 10, 15, 16, ...: most are mid-epoch
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_restart_ends_bit_identical(tmp_path):
+    flagfile = tiny_flagfile(tmp_path)
+    args = (STEPS, CHECKPOINTS, "--noeval_at_end")
+    killed_dir = tmp_path / "killed"
+    victim = subprocess.Popen(train_command(flagfile, killed_dir, *args), cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    # The uninterrupted run goes alongside (same machine load does not matter: deterministic mode).
+    reference = subprocess.Popen(train_command(flagfile, tmp_path / "reference", *args), cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in victim.stdout:
+        seen.append(line)
+        if line.startswith("step 11/"):  # epoch 1 runs steps 8..15; the last checkpoint is step 10
+            victim.send_signal(signal.SIGKILL)
+            break
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL, "".join(seen)[-2000:]
+    assert (killed_dir / ".lock").exists()  # a SIGKILLed run cannot clean up: the restart must take it over
+
+    restarted = run_train(flagfile, killed_dir, *args)
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    resumed = re.search(r"resuming from \S+/ckpt-(\d+) \(step (\d+) of 40\)", restarted.stdout)
+    assert resumed, restarted.stdout[-2000:]
+    step = int(resumed.group(2))
+    assert 0 < step < 40 and step % 8 != 0, f"resumed at step {step}: expected a mid-epoch checkpoint"
+
+    out, _ = reference.communicate(timeout=240)
+    assert reference.returncode == 0, out[-3000:]
+    assert fingerprint(restarted.stdout) == fingerprint(out)
+    assert fingerprint(out)[1] == 40
