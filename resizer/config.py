@@ -79,7 +79,8 @@ FLAGS = (
     ("eval_at_end", bool, "scripts/train.py: evaluate --eval_split after training and write results.json."),
     ("eval_batch_size", int, "Global batch size of evaluation (0: --batch_size)."),
     ("smoke", bool, "Run this configuration end to end on generated data for a few steps (tiny batch, "
-     "few examples, runs/smoke/...); results.json then reproduces no table."),
+     "few examples, in <runs_dir>/smoke/; --init_* name smoke runs, random weights where there is none); "
+     "results.json then reproduces no table."),
 )
 
 # Smoke-run overrides: small enough for a CPU, large enough to exercise every stage.

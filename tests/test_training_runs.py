@@ -89,3 +89,22 @@ def test_model_dir_held_by_a_live_run_is_refused(tmp_path):
     assert "Traceback" not in proc.stderr
     assert not any(p.name.startswith("ckpt") for p in model_dir.iterdir())
     assert json.loads(lock.read_text())["pid"] == os.getpid()  # the owner's lock is untouched
+
+
+def test_evaluation_only_run_is_assembled_from_its_init_runs(tmp_path):
+    flagfile = tiny_flagfile(tmp_path)
+    trained = tmp_path / "trained"
+    proc = run_train(flagfile, trained, "--train_steps=4", "--eval_examples=32")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # As the Table 6 diagonal: backbone, head and resizer come from that run; nothing is trained.
+    proc = subprocess.run([sys.executable, "scripts/eval.py", f"--flagfile={flagfile}", "--train_epochs=0",
+                           f"--model_dir={tmp_path / 'assembled'}", f"--init_backbone_from={trained}",
+                           f"--init_resizer_from={trained}", "--eval_examples=32"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    original = json.loads((trained / "results.json").read_text())
+    assembled = json.loads((tmp_path / "assembled" / "results.json").read_text())
+    assert assembled["metrics"] == original["metrics"]
+    assert assembled["training"]["steps"] == 0 and original["training"]["steps"] == 4
+    assert assembled["settings"]["init_resizer_from"] == "tiny_cnn"  # read from the run's config.json
+    assert original["settings"]["init_resizer_from"] is None

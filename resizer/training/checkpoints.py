@@ -20,6 +20,7 @@ import socket
 import time
 
 import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 LOCK_NAME = ".lock"
 _UNREADABLE_LOCK_GRACE_S = 30  # a lock file still empty after this long was left by a crash
@@ -165,9 +166,21 @@ def resolve(value, runs_dir, flag):
 
 
 def _saved_shapes(reader, key):
-    shapes = reader.get_variable_to_shape_map()
-    return sorted(tuple(s) for name, s in shapes.items()
-                  if name.startswith(key + "/") and "OPTIMIZER_SLOT" not in name)
+    """Shapes of the variables under the root's child `key`, found through the checkpoint's
+    object graph (a variable's key names only one of its paths, e.g. the optimizer's)."""
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    start = [c.node_id for c in graph.nodes[0].children if c.local_name == key]
+    shapes, seen, queue = reader.get_variable_to_shape_map(), set(start), list(start)
+    found = []
+    while queue:
+        node = graph.nodes[queue.pop()]
+        found += [tuple(shapes[a.checkpoint_key]) for a in node.attributes if a.name == "VARIABLE_VALUE"]
+        for child in node.children:
+            if child.node_id not in seen:
+                seen.add(child.node_id)
+                queue.append(child.node_id)
+    return sorted(found)
 
 
 def restore_part(path, key, layer, required=True):

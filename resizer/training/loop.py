@@ -112,16 +112,29 @@ def _setup(cfg):
     return strategy, worker_id, chief
 
 
+def _init_checkpoint(cfg, flag, log):
+    """The checkpoint an --init_* flag names. Smoke runs look among smoke runs
+    (<runs_dir>/smoke/...) and start from random weights where that run was not made."""
+    value = getattr(cfg, flag)
+    if not cfg.smoke:
+        return checkpoints.resolve(value, cfg.runs_dir, flag)
+    try:
+        return checkpoints.resolve(value, f"{cfg.runs_dir}/smoke", flag)
+    except FileNotFoundError as e:
+        log(f"smoke run: {e}; starting from random weights instead")
+        return None
+
+
 def initialise(run, log):
     """A fresh run's starting weights: --init_backbone_from / --init_resizer_from checkpoints."""
     cfg, named = run.cfg, checkpoints.parts(run.model)
-    if cfg.init_backbone_from:
-        path = checkpoints.resolve(cfg.init_backbone_from, cfg.runs_dir, "init_backbone_from")
+    path = cfg.init_backbone_from and _init_checkpoint(cfg, "init_backbone_from", log)
+    if path:
         checkpoints.restore_part(path, "backbone", named["backbone"])
         head = checkpoints.restore_part(path, "head", named["head"], required=False)
         log(f"backbone{' and head' if head else ''} from {path}" + ("" if head else " (head: new, other outputs)"))
-    if cfg.init_resizer_from:
-        path = checkpoints.resolve(cfg.init_resizer_from, cfg.runs_dir, "init_resizer_from")
+    path = cfg.init_resizer_from and _init_checkpoint(cfg, "init_resizer_from", log)
+    if path:
         checkpoints.restore_part(path, "resizer", named["resizer"])
         log(f"learned resizer from {path}")
 
@@ -139,7 +152,7 @@ def _is_decayed(variable):
     return variable.path.rsplit("/", 1)[-1] in ("kernel", "depthwise_kernel", "pointwise_kernel")
 
 
-def _make_train_step(run, optimizer, loss_fn, train_metrics):
+def make_train_step(run, optimizer, loss_fn, train_metrics):
     cfg, model, strategy = run.cfg, run.model, run.strategy
     decayed = [v for v in model.trainable_variables if _is_decayed(v)]
 
@@ -273,7 +286,7 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
             f"{cfg.batch_size} on {strategy.num_replicas_in_sync} replica(s), {plan.steps_per_epoch} steps/epoch, "
             f"{total} steps ({plan.epochs_at(total):g} epochs), learning rate {cfg.learning_rate} x "
             f"{cfg.lr_decay_rate} every {plan.decay_steps} steps")
-        train_step = _make_train_step(run, optimizer, loss_fn, train_metrics)
+        train_step = make_train_step(run, optimizer, loss_fn, train_metrics)
         progress = Progress(model_dir, start, total, enabled=chief)
         try:
             with _StopOnSigterm(active=not multi_worker) as stop:
