@@ -116,9 +116,21 @@ class Experiment:
     def model_dir(self, runs_dir="runs"):
         return f"{runs_dir}/{self.name}"
 
+    @property
+    def reuses_a_model(self):
+        """Evaluation only, with backbone and resizer from one run: that run's model, again."""
+        return self.evaluation_only and self.init_resizer_from and self.init_resizer_from == self.init_backbone_from
+
     def settings(self):
-        """The settings that define the row, as `results.json` records them (crops aside)."""
-        init_backbone = EXPERIMENTS[self.init_resizer_from].backbone if self.init_resizer_from else None
+        """The settings that define the row, as `results.json` records them (crops aside).
+
+        `init_resizer_from` is the backbone of the run whose trained resizer started this one;
+        a run that only re-evaluates another run's model (`reuses_a_model`) inherits that
+        run's value (the Table 6/7 diagonal and Table 8's (1, 16) cells: None)."""
+        if self.reuses_a_model:
+            init_backbone = EXPERIMENTS[self.init_resizer_from].settings()["init_resizer_from"]
+        else:
+            init_backbone = EXPERIMENTS[self.init_resizer_from].backbone if self.init_resizer_from else None
         return {
             "backbone": self.backbone,
             "resizer": self.resizer,

@@ -121,3 +121,18 @@ def test_learning_rates_are_the_papers():
 def test_unknown_name_suggests_close_ones():
     with pytest.raises(KeyError, match="table4/resnet50/proposed_368"):
         experiments.get("table4/resnet50/proposed368")
+
+
+@pytest.mark.parametrize("table", [4, 5, 6, 7, 8, 9])
+def test_compare_matches_each_experiment_to_its_own_row(table):
+    from resizer import compare
+
+    rows = compare.published_rows(table)
+    for exp in (e for e in EXPERIMENTS if e.table == table):
+        run = {"task": exp.task, "dataset": exp.dataset, "table": exp.table, "settings": exp.settings()}
+        matched = [r for r in rows if r.matches(run)]
+        assert len(matched) == 1, exp.name
+        mine = experiments.published_row(exp)
+        values = [mine[k] for k in ("top1_error_pct", "top5_error_pct", "plcc", "srcc", "metric_a", "metric_b")
+                  if mine.get(k) is not None]
+        assert list(matched[0].metrics.values()) == values, exp.name

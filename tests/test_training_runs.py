@@ -106,5 +106,14 @@ def test_evaluation_only_run_is_assembled_from_its_init_runs(tmp_path):
     assembled = json.loads((tmp_path / "assembled" / "results.json").read_text())
     assert assembled["metrics"] == original["metrics"]
     assert assembled["training"]["steps"] == 0 and original["training"]["steps"] == 4
-    assert assembled["settings"]["init_resizer_from"] == "tiny_cnn"  # read from the run's config.json
-    assert original["settings"]["init_resizer_from"] is None
+    # The same model evaluated again keeps its provenance: a resizer trained from scratch.
+    assert assembled["settings"] == original["settings"]
+    # A resizer moved in front of another run's backbone names the backbone it was trained with.
+    proc = subprocess.run([sys.executable, "scripts/eval.py", f"--flagfile={flagfile}", "--train_epochs=0",
+                           f"--model_dir={tmp_path / 'moved'}", f"--init_backbone_from={trained}/ckpt-0",
+                           f"--init_resizer_from={trained}", "--eval_examples=32"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    moved = json.loads((tmp_path / "moved" / "results.json").read_text())
+    assert moved["settings"]["init_resizer_from"] == "tiny_cnn"  # from the trained run's config.json
+    assert moved["metrics"] != original["metrics"]  # an untrained backbone behind the trained resizer

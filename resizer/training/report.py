@@ -43,20 +43,43 @@ def write_run_files(model_dir, cfg):
     atomic_write_text(os.path.join(model_dir, "config.json"), json.dumps(values, indent=2, sort_keys=True) + "\n")
 
 
-def backbone_of(value, runs_dir):
-    """The backbone of the run an --init_* value names (experiment name, directory or checkpoint)."""
-    if not value:
-        return None
+def _run_config(value, runs_dir):
+    """config.json of the run an --init_* value names (experiment name, directory or checkpoint), or {}."""
     from resizer import experiments
 
     if value in experiments.EXPERIMENTS:
-        return experiments.get(value).backbone
-    directory = value if os.path.isdir(value) else os.path.dirname(value)
+        directory = experiments.get(value).model_dir(runs_dir)
+    else:
+        directory = value if os.path.isdir(value) else os.path.dirname(value)
     try:
         with open(os.path.join(directory, "config.json")) as f:
-            return json.load(f)["backbone"]
-    except (OSError, ValueError, KeyError):
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def init_resizer_backbone(cfg):
+    """settings.init_resizer_from: the backbone of the run whose trained resizer started this one.
+
+    An evaluation-only run whose backbone and resizer come from one run is that run's model
+    evaluated again, and inherits that run's value (None for a resizer trained from scratch).
+    Experiment names are looked up in the registry, paths in the run's config.json."""
+    return _init_resizer_backbone(dataclasses.asdict(cfg))
+
+
+def _init_resizer_backbone(values):
+    from resizer import experiments
+
+    value = values.get("init_resizer_from")
+    if not value:
         return None
+    reused = values.get("train_epochs") == 0 and values.get("train_steps") == 0 and value == values.get(
+        "init_backbone_from")
+    if value in experiments.EXPERIMENTS:
+        source = experiments.get(value)
+        return source.settings()["init_resizer_from"] if reused else source.backbone
+    source = _run_config(value, values.get("runs_dir", "runs"))
+    return _init_resizer_backbone(source) if reused else source.get("backbone")
 
 
 def code_version():
