@@ -9,7 +9,10 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
+
+from resizer import results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -117,3 +120,19 @@ def test_evaluation_only_run_is_assembled_from_its_init_runs(tmp_path):
     moved = json.loads((tmp_path / "moved" / "results.json").read_text())
     assert moved["settings"]["init_resizer_from"] == "tiny_cnn"  # from the trained run's config.json
     assert moved["metrics"] != original["metrics"]  # an untrained backbone behind the trained resizer
+
+
+@pytest.mark.slow
+def test_smoke_run_of_a_real_iqa_row(tmp_path):
+    # Table 5's EfficientNet-b0 baseline, end to end on generated rating histograms: EMD loss,
+    # PLCC/SRCC through the custom loop, results.json that reproduces no table.
+    proc = run_train("configs/table5/efficientnet_b0/bicubic_224.flags", "", "--smoke", f"--runs_dir={tmp_path}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "has no smoke checkpoint" in proc.stdout  # its ImageNet baseline was not smoke-run: random start
+    written = results.read(str(tmp_path / "smoke" / "table5" / "efficientnet_b0" / "bicubic_224" / "results.json"))
+    assert written["table"] is None and written["task"] == "iqa" and written["dataset"] == "synthetic"
+    assert written["experiment"] == "table5/efficientnet_b0/bicubic_224"
+    assert -1 <= written["metrics"]["plcc"] <= 1 and -1 <= written["metrics"]["srcc"] <= 1
+    assert written["settings"]["interpolation"] == "bicubic" and written["settings"]["output"] == 224
+    assert written["training"]["steps"] == 3 and not written["training"]["full_train_split"]
+    assert written["gflops"] == pytest.approx(0.74, abs=0.03)  # Table 5's EfficientNet-b0 bicubic 224 row

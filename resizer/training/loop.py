@@ -120,8 +120,9 @@ def _init_checkpoint(cfg, flag, log):
         return checkpoints.resolve(value, cfg.runs_dir, flag)
     try:
         return checkpoints.resolve(value, f"{cfg.runs_dir}/smoke", flag)
-    except FileNotFoundError as e:
-        log(f"smoke run: {e}; starting from random weights instead")
+    except FileNotFoundError:
+        log(f"smoke run: --{flag}={value} has no smoke checkpoint under {cfg.runs_dir}/smoke (make one with "
+            f"--smoke on that experiment first); starting from random weights instead")
         return None
 
 
@@ -160,24 +161,26 @@ def make_train_step(run, optimizer, loss_fn, train_metrics):
         with tf.GradientTape() as tape:
             predictions = model(images, training=True)
             loss = tf.nn.compute_average_loss(loss_fn.call(targets, predictions), global_batch_size=cfg.batch_size)
+            total = loss
             if cfg.weight_decay and decayed:
                 penalty = cfg.weight_decay * tf.add_n([tf.nn.l2_loss(tf.cast(v, tf.float32)) for v in decayed])
-                loss += tf.nn.scale_regularization_loss(penalty)
-            scaled = optimizer.scale_loss(loss)
+                total += tf.nn.scale_regularization_loss(penalty)
+            scaled = optimizer.scale_loss(total)
         gradients = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         for metric in train_metrics:
             metric.update_state(targets, predictions)
-        return loss
+        return loss, total
 
     if cfg.jit_compile:
         replica_step = tf.function(replica_step, jit_compile=True)
 
     @tf.function
     def train_step(iterator):
+        """(task loss, task loss + weight decay) of one global batch."""
         images, targets = next(iterator)
         per_replica = strategy.run(replica_step, args=(images, targets))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None) for value in per_replica]
 
     return train_step
 
@@ -305,7 +308,7 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
     cfg, strategy = run.cfg, run.strategy
     sync_statistics = _make_statistics_sync(run)
     current = start
-    window_loss, window_steps, window_start = 0.0, 0, time.time()
+    window_loss, window_total, window_steps, window_start = 0.0, 0.0, 0, time.time()
     while current < plan.total_steps:
         epoch = plan.epoch_of(current)
         end = plan.epoch_end(current)
@@ -318,20 +321,20 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
         while current < end:
-            loss = float(train_step(iterator))
+            loss, total = (float(value) for value in train_step(iterator))
             current += 1
-            if not math.isfinite(loss):
+            if not math.isfinite(total):
                 last = tf.train.latest_checkpoint(run.model_dir)
                 raise TrainingDiverged(
-                    f"the training loss became {loss} at step {current}; stopped without saving. The last good "
+                    f"the training loss became {total} at step {current}; stopped without saving. The last good "
                     f"checkpoint is {last}: restarting resumes from it (the same data follow, so lower "
                     "--learning_rate or check the data first).")
             step.assign(current)
             progress.step(current)
-            window_loss, window_steps = window_loss + loss, window_steps + 1
+            window_loss, window_total, window_steps = window_loss + loss, window_total + total, window_steps + 1
             if current % cfg.log_every_steps == 0 or current == end:
                 elapsed = time.time() - window_start
-                scalars = {"loss": window_loss / window_steps,
+                scalars = {"loss": window_loss / window_steps, "total_loss": window_total / window_steps,
                            "learning_rate": float(schedule.learning_rate_at(
                                current, cfg.learning_rate, plan.decay_steps, cfg.lr_decay_rate)),
                            "images_per_second": window_steps * cfg.batch_size / max(elapsed, 1e-9),
@@ -340,7 +343,7 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
                     scalars[report.METRIC_NAMES[metric.name]] = float(metric.result())
                     metric.reset_state()
                 progress.log(current, scalars)
-                window_loss, window_steps, window_start = 0.0, 0, time.time()
+                window_loss, window_total, window_steps, window_start = 0.0, 0.0, 0, time.time()
             if current % cfg.checkpoint_every_steps == 0 or current == end or stop.requested:
                 if sync_statistics:
                     sync_statistics()
