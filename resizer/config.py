@@ -269,12 +269,14 @@ def from_flags(flag_values=None, backbones=None):
     return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones)
 
 
-def for_script(flag_values=None):
-    """What scripts/train.py and eval.py call in main(): the validated Config of the parsed
-    flags (backbones checked against resizer.models), a bad one as absl's UsageError (the
-    message names the flag); absl's INFO logs are turned down unless --verbosity was given."""
+def for_script(argv, flag_values=None):
+    """What scripts/train.py and eval.py call in main(argv): the validated Config of the parsed
+    flags (backbones checked against resizer.models), a bad one (or stray arguments) as absl's
+    UsageError naming the flag; absl's INFO logs are turned down unless --verbosity was given."""
     from absl import app, flags, logging
 
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}; every setting is a --flag")
     fv = flags.FLAGS if flag_values is None else flag_values
     if "verbosity" in fv and not fv["verbosity"].present:
         logging.set_verbosity(logging.WARNING)

@@ -19,9 +19,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}; every setting is a --flag")
-    cfg = config.for_script(FLAGS)
+    cfg = config.for_script(argv, FLAGS)
     from resizer import training
 
     try:

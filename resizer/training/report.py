@@ -8,28 +8,13 @@ import datetime
 import json
 import os
 import subprocess
-import tempfile
 
 from resizer import results as results_lib
+from resizer.results import atomic_write_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", "plcc": "plcc", "srcc": "srcc",
                 "loss": "loss"}
-
-
-def atomic_write_text(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are for everyone who reads the run
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def write_run_files(model_dir, cfg):
