@@ -125,3 +125,28 @@ def test_fingerprint_sees_every_weight_and_weight_decay_only_kernels():
     decayed = {v.path for v in model.trainable_variables if _is_decayed(v)}
     assert "logits/kernel" in decayed and "learned_resizer/conv_in_7x7/kernel" in decayed
     assert not any(p.endswith(("bias", "gamma", "beta")) for p in decayed)
+
+
+def test_a_restart_with_other_run_defining_flags_is_refused(tmp_path):
+    from resizer import config
+    from resizer.training import report
+
+    cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "output": 16, "batch_size": 8})
+    report.check_same_run(str(tmp_path), cfg)  # nothing there yet
+    report.write_run_files(str(tmp_path), cfg)
+    report.check_same_run(str(tmp_path), config.make({**json.loads((tmp_path / "config.json").read_text()),
+                                                      "log_every_steps": 7, "train_epochs": 20.0}))
+    with pytest.raises(ValueError, match=r"--batch_size=16 \(the run has 8\)"):
+        report.check_same_run(str(tmp_path), config.make({"experiment": "x", "backbone": "tiny_cnn", "output": 16,
+                                                          "batch_size": 16}))
+    flags_txt = (tmp_path / "flags.txt").read_text()
+    assert "--batch_size=8\n" in flags_txt and "--deterministic=false\n" in flags_txt
+
+
+def test_plan_round_trips_through_the_model_directory(tmp_path):
+    from resizer.training import report
+
+    plan = schedule.plan(1000, 10, epochs=3)
+    report.write_plan(str(tmp_path), plan)
+    assert report.read_plan(str(tmp_path)) == plan
+    assert report.read_plan(str(tmp_path / "missing")) is None

@@ -254,7 +254,11 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
     total = plan.total_steps if plan else 0
     say = log if chief else (lambda text: None)
     if chief:
+        if tf.train.latest_checkpoint(model_dir):
+            report.check_same_run(model_dir, cfg)
         report.write_run_files(model_dir, cfg)
+        if plan:
+            report.write_plan(model_dir, plan)
     with strategy.scope():
         model = build_model(cfg)
         run = Run(cfg, strategy, model, model_dir, chief, worker_id)
@@ -434,4 +438,6 @@ def evaluate_checkpoint(cfg, checkpoint="", log=print):
     else:
         raise FileNotFoundError(f"no checkpoint in {model_dir}: train first (python scripts/train.py with the same "
                                 "flags) or pass --checkpoint")
-    return evaluate_and_report(run, steps, make_plan(cfg))
+    # The plan the run trained with (no need for the training data), else recomputed.
+    plan = None if cfg.evaluation_only else (report.read_plan(model_dir) or make_plan(cfg))
+    return evaluate_and_report(run, steps, plan)

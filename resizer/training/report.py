@@ -17,6 +17,42 @@ METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", 
                 "loss": "loss"}
 
 
+# Flags that define what a model directory's checkpoints are; a restart must not change them.
+RUN_DEFINING = ("task", "dataset", "train_split", "train_examples", "num_classes", "interpolation", "distortion",
+                "backbone", "resizer", "resizer_input", "output", "filters", "res_blocks", "batch_size",
+                "learning_rate", "momentum", "lr_decay_rate", "lr_decay_epochs", "label_smoothing", "weight_decay",
+                "seed")
+
+
+def check_same_run(model_dir, cfg):
+    """ValueError naming the flags whose values differ from the run already in `model_dir`."""
+    try:
+        with open(os.path.join(model_dir, "config.json")) as f:
+            before = json.load(f)
+    except (OSError, ValueError):
+        return
+    now = dataclasses.asdict(cfg)
+    changed = [f"--{k}={now[k]} (the run has {before[k]})" for k in RUN_DEFINING if k in before and before[k] != now[k]]
+    if changed:
+        raise ValueError(f"{model_dir} holds a run with other settings: {', '.join(changed)}. Resume it with its "
+                         f"own flags (see {model_dir}/flags.txt) or choose another --model_dir.")
+
+
+def write_plan(model_dir, plan):
+    atomic_write_text(os.path.join(model_dir, "plan.json"), json.dumps(dataclasses.asdict(plan), indent=2) + "\n")
+
+
+def read_plan(model_dir):
+    """The step plan a training run saved in its model directory, or None."""
+    from resizer.training.schedule import Plan
+
+    try:
+        with open(os.path.join(model_dir, "plan.json")) as f:
+            return Plan(**json.load(f))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def write_run_files(model_dir, cfg):
     """flags.txt (one --name=value per Config field: rerun with --flagfile) and config.json."""
     values = dataclasses.asdict(cfg)
