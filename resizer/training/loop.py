@@ -185,6 +185,16 @@ def make_train_step(run, optimizer, loss_fn, train_metrics):
     return train_step
 
 
+def make_optimizer(cfg, plan, model):
+    """Momentum SGD on the staircase schedule (loss-scaled under float16), built for the model."""
+    rate = schedule.learning_rate(cfg.learning_rate, plan.decay_steps, cfg.lr_decay_rate)
+    optimizer = keras.optimizers.SGD(rate, momentum=cfg.momentum)
+    if cfg.mixed_precision and cfg.strategy != "tpu":
+        optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+    optimizer.build(model.trainable_variables)  # slots exist before a checkpoint is restored into them
+    return optimizer
+
+
 def _make_statistics_sync(run):
     """A function averaging the model's float non-trainable variables over all replicas.
 
@@ -263,15 +273,10 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
         model = build_model(cfg)
         run = Run(cfg, strategy, model, model_dir, chief, worker_id)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        optimizer = None
-        if plan:
-            rate = schedule.learning_rate(cfg.learning_rate, plan.decay_steps, cfg.lr_decay_rate)
-            optimizer = keras.optimizers.SGD(rate, momentum=cfg.momentum)
-            if cfg.mixed_precision and cfg.strategy != "tpu":
-                optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
-            optimizer.build(model.trainable_variables)
-            loss_fn = losses_lib.for_task(cfg.task, label_smoothing=cfg.label_smoothing)
-            train_metrics = metrics_lib.for_task(cfg.task) if cfg.task == "classification" else []
+        optimizer = make_optimizer(cfg, plan, model) if plan else None
+        loss_fn = losses_lib.for_task(cfg.task, label_smoothing=cfg.label_smoothing)
+        # Training-window metrics: top-k errors only (SRCC keeps every example, too much per window).
+        train_metrics = metrics_lib.for_task(cfg.task) if cfg.task == "classification" else []
     checkpoint = checkpoints.make_checkpoint(model, optimizer, step)
     # Every worker saves (variables may live on several devices); only the chief's copy is kept.
     save_dir = model_dir if chief else os.path.join(model_dir, f".worker{worker_id}_tmp")
