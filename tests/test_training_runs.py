@@ -94,6 +94,7 @@ def test_model_dir_held_by_a_live_run_is_refused(tmp_path):
     assert json.loads(lock.read_text())["pid"] == os.getpid()  # the owner's lock is untouched
 
 
+@pytest.mark.slow
 def test_evaluation_only_run_is_assembled_from_its_init_runs(tmp_path):
     flagfile = tiny_flagfile(tmp_path)
     trained = tmp_path / "trained"
