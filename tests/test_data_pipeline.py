@@ -105,6 +105,18 @@ def test_training_is_random_but_reproducible(fake):
     assert twice and all(not np.array_equal(*images[labels == label]) for label in twice)
 
 
+def test_skip_batches_continues_the_same_stream(fake):
+    run = dict(split="train", training=True, deterministic=True, seed=5)
+    full, _ = _batches(**run, take=6)
+    resumed, _ = _batches(**run, take=2, skip_batches=4)
+    for (x, y), (x2, y2) in zip(full[4:], resumed):
+        np.testing.assert_array_equal(x, x2)   # same images, crops and flips as the unskipped run
+        np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(full[0][0], resumed[0][0])
+    with pytest.raises(ValueError, match="skip_batches"):
+        _batches(skip_batches=1)
+
+
 def test_training_batches_are_full_and_repeat(fake):
     batches, count = _batches(split="train", training=True, batch_size=5, take=7)
     assert count == 12 and [x.shape[0] for x, _ in batches] == [5] * 7

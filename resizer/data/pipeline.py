@@ -111,7 +111,7 @@ def _examples(info, split, *, data_dir, training, seed, input_context, num_examp
 
 def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, interpolation=None,
                  distortion=None, seed=0, deterministic=False, input_context=None, cache_dir=None,
-                 num_examples=None, source_options=None):
+                 num_examples=None, source_options=None, skip_batches=0):
     """Batches (images float32 (B, S, S, 3) in [0, 1], targets) of one split, and the split size.
 
     Args:
@@ -136,6 +136,9 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
       num_examples: use only the first N examples of the split (smoke runs).
       source_options: extra keyword options of the dataset's source (e.g. AVA's
         validation_size).
+      skip_batches: training only: start after this many batches of the (per-pipeline)
+        stream, without decoding them; yields exactly the batches that follow them in an
+        unskipped run (how a resumed run continues mid-epoch).
 
     Returns:
       (tf.data.Dataset, number of examples in the split (or num_examples)). The count is the
@@ -183,7 +186,14 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
             image = pre_resize(pixels, input_size, interpolation)
         return distortions.apply(image, distortion, seeds[2]), targets(example)
 
-    ds = ds.enumerate().map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.enumerate()
+    if skip_batches:
+        # Before decoding: a resumed run passes the batches it already trained on without
+        # decoding them, and the indices (hence every random crop and flip) stay the same.
+        if not training:
+            raise ValueError("skip_batches is for resuming training; evaluation reads the whole split.")
+        ds = ds.skip(int(skip_batches) * batch)
+    ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = bool(deterministic)

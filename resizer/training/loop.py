@@ -7,7 +7,8 @@ loss stops the run before it can be checkpointed:
   pipeline seeded by (seed, e); a run resumed at step s rebuilds the pipeline of epoch
   s // steps_per_epoch and skips the s % steps_per_epoch batches already trained on. Nothing
   of tf.data is checkpointed (a shuffle buffer of ImageNet JPEGs would be a gigabyte per
-  checkpoint); the price is re-reading part of an epoch on resume. With --deterministic the
+  checkpoint); the skipped batches are read again but not decoded (make_dataset's
+  skip_batches). With --deterministic the
   resumed run ends with exactly the weights of an uninterrupted one.
 * Checkpoints every --checkpoint_every_steps, at every epoch end and at the end; a restart
   of the same command resumes from the latest and ends at the same final step.
@@ -68,7 +69,7 @@ def _source_options(cfg, training):
     return {"task": cfg.task, "size": (cfg.train_examples if training else cfg.eval_examples) or None}
 
 
-def _dataset(cfg, *, training, seed, input_context=None, batch_size=None):
+def _dataset(cfg, *, training, seed, input_context=None, batch_size=None, skip_batches=0):
     from resizer.data import make_dataset
 
     return make_dataset(cfg.dataset, cfg.train_split if training else cfg.eval_split, data_dir=cfg.data_dir or None,
@@ -78,7 +79,7 @@ def _dataset(cfg, *, training, seed, input_context=None, batch_size=None):
                         deterministic=cfg.deterministic, input_context=input_context,
                         cache_dir=cfg.cache_dir or None,
                         num_examples=(cfg.train_examples if training else cfg.eval_examples) or None,
-                        source_options=_source_options(cfg, training))
+                        source_options=_source_options(cfg, training), skip_batches=skip_batches)
 
 
 def make_plan(cfg):
@@ -325,8 +326,8 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
 
         def dataset_fn(input_context, epoch=epoch, skip=skip):
             dataset, _ = _dataset(run.cfg, training=True, seed=_epoch_seed(cfg.seed, epoch),
-                                  input_context=input_context)
-            return dataset.skip(skip)
+                                  input_context=input_context, skip_batches=skip)
+            return dataset
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
         while current < end:
