@@ -9,8 +9,8 @@ in `SCHEMA` below and in docs/results.md; `validate` enforces it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+
+from resizer.files import atomic_write_text
 
 SCHEMA_VERSION = 1
 
@@ -106,23 +106,6 @@ def write(path, results):
     """Validates and writes atomically (a temporary file renamed over the target)."""
     validate(results)
     atomic_write_text(path, json.dumps(results, indent=2, sort_keys=True) + "\n")
-
-
-def atomic_write_text(path, text):
-    """Writes a text file through a temporary file in its directory renamed over the target,
-    so that readers see the old file or the new one, never a part (mode 0644)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are for everyone who reads the run
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def read(path):

@@ -83,3 +83,24 @@ def test_read_names_the_file(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match=str(path)):
         results.read(str(path))
+
+
+def test_atomic_write_leaves_no_partial_file_and_readable_mode(tmp_path):
+    import os
+    import stat
+
+    from resizer.files import atomic_write, atomic_write_text
+
+    target = tmp_path / "sub" / "file.txt"
+    atomic_write_text(str(target), "old")
+
+    def broken(tmp):
+        with open(tmp, "w") as f:
+            f.write("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(str(target), broken)
+    assert target.read_text() == "old"                     # the old file survives a failed write
+    assert os.listdir(target.parent) == ["file.txt"]       # and no temporary file is left
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644  # readable by others (mkstemp gives 0600)

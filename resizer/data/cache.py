@@ -23,13 +23,13 @@ import dataclasses
 import glob
 import json
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from resizer.data import registry
+from resizer.files import atomic_write
 
 ENV_CACHE_DIR = "RESIZER_CACHE_DIR"
 FORMATS = ("jpeg", "raw")
@@ -66,19 +66,6 @@ def cache_path(cache_dir, dataset, split, *, mode, size, interpolation, fmt):
 def default_mode(split):
     """Training splits are cached whole ("full"), evaluation splits cropped ("central")."""
     return "full" if split in TRAIN_SPLITS else "central"
-
-
-def _atomic_write(path, write_fn):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-" + os.path.basename(path))
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _shard_name(index, count):
@@ -159,7 +146,7 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
                     features = {k: _feature(v) for k, v in example.items()}
                     writer.write(tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString())
 
-        _atomic_write(shard, write_shard)
+        atomic_write(shard, write_shard)
         logging.info("cache %s: shard %d/%d written", path, index + 1, num_shards)
     description = {
         "dataset": dataset, "split": split, "mode": mode, "size": size, "interpolation": interpolation,
@@ -172,7 +159,7 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
         with open(tmp, "w") as f:
             json.dump(description, f, indent=2, sort_keys=True)
 
-    _atomic_write(os.path.join(path, INFO_FILE), write_info)
+    atomic_write(os.path.join(path, INFO_FILE), write_info)
     return path
 
 

@@ -10,7 +10,7 @@ import os
 import subprocess
 
 from resizer import results as results_lib
-from resizer.results import atomic_write_text
+from resizer.files import atomic_write_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", "plcc": "plcc", "srcc": "srcc",
