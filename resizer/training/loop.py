@@ -12,8 +12,9 @@ loss stops the run before it can be checkpointed:
   resumed run ends with exactly the weights of an uninterrupted one.
 * Checkpoints every --checkpoint_every_steps, at every epoch end and at the end; a restart
   of the same command resumes from the latest and ends at the same final step.
-* The loss is checked after every step; a non-finite value raises TrainingDiverged and
-  leaves the last good checkpoint as the latest.
+* The loss is read back at every log and checkpoint step (not every step, so the device
+  is never idle waiting for the host); a non-finite value at any step raises
+  TrainingDiverged before the next save and leaves the last good checkpoint as the latest.
 * SIGTERM (the usual preemption notice) makes a single-worker run save and stop cleanly.
 """
 
@@ -330,19 +331,28 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
             return dataset
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+        pending = []  # (step, loss tensor, total tensor) not yet read back
         while current < end:
-            loss, total = (float(value) for value in train_step(iterator))
+            loss, total = train_step(iterator)
             current += 1
-            if not math.isfinite(total):
-                last = tf.train.latest_checkpoint(run.model_dir)
-                raise TrainingDiverged(
-                    f"the training loss became {total} at step {current}; stopped without saving. The last good "
-                    f"checkpoint is {last}: restarting resumes from it (the same data follow, so lower "
-                    "--learning_rate or check the data first).")
+            pending.append((current, loss, total))
             step.assign(current)
             progress.step(current)
-            window_loss, window_total, window_steps = window_loss + loss, window_total + total, window_steps + 1
-            if current % cfg.log_every_steps == 0 or current == end:
+            log_now = current % cfg.log_every_steps == 0 or current == end
+            save_now = current % cfg.checkpoint_every_steps == 0 or current == end or stop.requested
+            if not (log_now or save_now):
+                continue  # no host sync between boundaries: the device runs ahead
+            for at, loss, total in pending:
+                loss, total = float(loss), float(total)
+                if not math.isfinite(total):
+                    last = tf.train.latest_checkpoint(run.model_dir)
+                    raise TrainingDiverged(
+                        f"the training loss became {total} at step {at}; stopped without saving. The last good "
+                        f"checkpoint is {last}: restarting resumes from it (the same data follow, so lower "
+                        "--learning_rate or check the data first).")
+                window_loss, window_total, window_steps = window_loss + loss, window_total + total, window_steps + 1
+            pending = []
+            if log_now:
                 elapsed = time.time() - window_start
                 scalars = {"loss": window_loss / window_steps, "total_loss": window_total / window_steps,
                            "learning_rate": float(schedule.learning_rate_at(
@@ -354,7 +364,7 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
                     metric.reset_state()
                 progress.log(current, scalars)
                 window_loss, window_total, window_steps, window_start = 0.0, 0.0, 0, time.time()
-            if current % cfg.checkpoint_every_steps == 0 or current == end or stop.requested:
+            if save_now:
                 if sync_statistics:
                     sync_statistics()
                 manager.save(checkpoint_number=current)
