@@ -165,6 +165,16 @@ def test_imagenet_weights_from_the_keras_cache_fill_backbone_and_head(keras_home
                                   reference.get_layer("block_16_project").kernel.numpy())
 
 
+def test_learned_resizer_weights_file_moves_the_resizer_to_another_model(tmp_path):
+    # Tables 6/7: a trained resizer (here r = 2, n = 8) initialises another model's resizer.
+    source = build("classification", "tiny_cnn", "learned", 64, 32, num_classes=10, filters=8, num_res_blocks=2)
+    source.save_weights(str(tmp_path / "source.weights.h5"))
+    target = build("classification", "tiny_cnn", "learned", 64, 32, num_classes=4, filters=8, num_res_blocks=2)
+    load_pretrained(target, str(tmp_path / "source.weights.h5"), parts=("resizer",))
+    for a, b in zip(source.get_layer("learned_resizer").get_weights(), target.get_layer("learned_resizer").get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_baseline_weights_initialise_the_proposed_model(tmp_path):
     baseline = build("classification", "tiny_cnn", "bilinear", 32, 32, num_classes=10)
     baseline.save_weights(str(tmp_path / "baseline.weights.h5"))

@@ -138,7 +138,7 @@ def _twin_from_weights_file(model, path):
         if "learned_resizer" in layers:
             resizer = layers["learned_resizer"]
             config.update(resizer="learned", filters=int(resizer["conv_in/vars/0"].shape[-1]),
-                          num_res_blocks=len(resizer["res_blocks"]))
+                          num_res_blocks=sum(name.startswith("res_block_") for name in resizer))
         else:
             config["resizer"] = "bilinear"
         if "dense/vars/0" in layers:
