@@ -21,7 +21,8 @@ INTERPOLATIONS = ("bilinear", "bicubic", "lanczos3", "lanczos5", "mitchellcubic"
 _LEAK = 0.2  # LeakyReLU negative slope, Section 3.1
 
 
-def _check_interpolation(interpolation):
+def check_interpolation(interpolation):
+    """Raises ValueError for a method the resizer cannot train with (unknown, or `area`)."""
     if interpolation == "area":
         raise ValueError(
             "interpolation='area' is not supported: TensorFlow has no gradient for area "
@@ -115,7 +116,7 @@ class LearnedResizer(keras.layers.Layer):
         self.output_size = normalize_size(output_size)
         self.filters = _positive_int(filters, "filters")
         self.num_res_blocks = _positive_int(num_res_blocks, "num_res_blocks")
-        _check_interpolation(interpolation)
+        check_interpolation(interpolation)
         self.interpolation = interpolation
         self.antialias = bool(antialias)
         self.zero_init_last = bool(zero_init_last)

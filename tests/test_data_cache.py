@@ -65,7 +65,7 @@ def test_cache_resumes_and_leaves_no_partial_files(prepared, tmp_path):
     cache.write("imagenet2012", "train", data_dir=prepared, cache_dir=str(tmp_path), size=32, examples_per_shard=5)
     assert sorted(f for f in os.listdir(path) if f.startswith("shard-")) == shards
     assert os.stat(first).st_mtime_ns == before
-    assert not [f for f in os.listdir(path) if f.startswith(".tmp")]
+    assert not [f for f in os.listdir(path) if f.endswith(".tmp")]  # resizer.files temporaries
     description = cache.complete_caches(str(tmp_path), "imagenet2012", "train")[path]
     assert description["num_examples"] == 12 and description["num_shards"] == 3
 

@@ -89,23 +89,11 @@ def module(name):
                           "in this checkout yet.") from e
 
 
-# Used when a dataset module defines no INFO of its own (the demo's generated data: small
-# images whose class marks a crop could cut away, so no crop; called as source(split, data_dir)).
-FALLBACK_INFO = {
-    "synthetic": DatasetInfo(name="synthetic", task="classification", num_classes=4, interpolation="bilinear",
-                             splits=("train", "validation", "test"), train_split="train", eval_split="test",
-                             selection_split="validation", train_crop="none", eval_crop="full",
-                             eval_fraction=1.0, pipeline_options=False),
-}
-
-
 def info(name):
-    """The DatasetInfo of a dataset: its module's `INFO`, else FALLBACK_INFO[name]."""
+    """The DatasetInfo of a dataset: its module's `INFO`."""
     dataset_module = module(name)
     if hasattr(dataset_module, "INFO"):
         return dataset_module.INFO
-    if name in FALLBACK_INFO:
-        return FALLBACK_INFO[name]
     raise ValueError(f"{MODULES[name]} defines no INFO (a resizer.data.DatasetInfo).")
 
 

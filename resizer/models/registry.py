@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import keras
 
-from resizer.layers import INTERPOLATIONS, LearnedResizer, normalize_size
+from resizer.layers import LearnedResizer, check_interpolation, normalize_size
 from resizer.models.backbones import BACKBONES
 
 TASKS = ("classification", "iqa")
@@ -61,8 +61,7 @@ class ResizerModel(keras.Model):
         _check_choice(task, TASKS, "task")
         _check_choice(backbone, tuple(BACKBONES), "backbone")
         _check_choice(resizer, RESIZERS, "resizer")
-        if interpolation not in INTERPOLATIONS:
-            raise ValueError(f"Unknown interpolation {interpolation!r}; expected one of {', '.join(INTERPOLATIONS)}.")
+        check_interpolation(interpolation)
         in_hw = normalize_size(input_size, "input_size")
         out_hw = normalize_size(output_size, "output_size")
         if task == "iqa":
