@@ -28,7 +28,7 @@ def main(argv):
 
     try:
         results = training.evaluate_checkpoint(cfg, FLAGS.checkpoint)
-    except (FileNotFoundError, ValueError) as e:
+    except (training.ModelDirLocked, FileNotFoundError, ValueError) as e:
         print(f"eval.py: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     if results is not None:

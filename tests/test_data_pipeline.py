@@ -117,6 +117,17 @@ def test_skip_batches_continues_the_same_stream(fake):
         _batches(skip_batches=1)
 
 
+def test_skip_batches_counts_global_steps_when_a_pipeline_feeds_several_replicas(fake):
+    # One pipeline, 2 replicas: every global step takes 2 per-replica batches of 2.
+    context = tf.distribute.InputContext(num_input_pipelines=1, input_pipeline_id=0, num_replicas_in_sync=2)
+    run = dict(split="train", training=True, deterministic=True, seed=5, batch_size=4, input_context=context)
+    full, _ = _batches(**run, take=8)
+    resumed, _ = _batches(**run, take=2, skip_batches=3)   # resume after 3 global steps
+    for (x, y), (x2, y2) in zip(full[6:], resumed):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
+
+
 def test_training_batches_are_full_and_repeat(fake):
     batches, count = _batches(split="train", training=True, batch_size=5, take=7)
     assert count == 12 and [x.shape[0] for x, _ in batches] == [5] * 7

@@ -94,6 +94,18 @@ def test_model_dir_held_by_a_live_run_is_refused(tmp_path):
     assert json.loads(lock.read_text())["pid"] == os.getpid()  # the owner's lock is untouched
 
 
+def test_eval_refuses_a_model_dir_held_by_a_live_training_run(tmp_path):
+    model_dir = tmp_path / "run"
+    model_dir.mkdir()
+    (model_dir / ".lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "now"}))
+    command = train_command(tiny_flagfile(tmp_path), model_dir)
+    command[1] = os.path.join(ROOT, "scripts", "eval.py")
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 1 and "ModelDirLocked" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert not (model_dir / "results.json").exists()
+
+
 @pytest.mark.slow
 def test_evaluation_only_run_is_assembled_from_its_init_runs(tmp_path):
     flagfile = tiny_flagfile(tmp_path)

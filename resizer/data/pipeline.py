@@ -136,9 +136,10 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
       num_examples: use only the first N examples of the split (smoke runs).
       source_options: extra keyword options of the dataset's source (e.g. AVA's
         validation_size).
-      skip_batches: training only: start after this many batches of the (per-pipeline)
-        stream, without decoding them; yields exactly the batches that follow them in an
-        unskipped run (how a resumed run continues mid-epoch).
+      skip_batches: training only: start after this many *global* steps, without decoding
+        what they read; yields exactly the batches that follow them in an unskipped run
+        (how a resumed run continues mid-epoch). A pipeline that feeds several replicas
+        gives each step one per-replica batch per replica, so it skips that many.
 
     Returns:
       (tf.data.Dataset, number of examples in the split (or num_examples)). The count is the
@@ -192,7 +193,9 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
         # decoding them, and the indices (hence every random crop and flip) stay the same.
         if not training:
             raise ValueError("skip_batches is for resuming training; evaluation reads the whole split.")
-        ds = ds.skip(int(skip_batches) * batch)
+        replicas_per_pipeline = (input_context.num_replicas_in_sync // input_context.num_input_pipelines
+                                 if input_context is not None else 1)
+        ds = ds.skip(int(skip_batches) * batch * replicas_per_pipeline)
     ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()

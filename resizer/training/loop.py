@@ -20,6 +20,7 @@ loss stops the run before it can be checkpointed:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
@@ -251,14 +252,18 @@ def train(cfg, log=print):
     """
     strategy, worker_id, chief = _setup(cfg)
     model_dir = cfg.resolved_model_dir()
-    lock = checkpoints.RunLock(model_dir) if chief else None
-    if lock:
-        lock.acquire()
-    try:
+    with _chief_lock(model_dir, chief):
         return _train_locked(cfg, strategy, worker_id, chief, model_dir, log)
-    finally:
-        if lock:
-            lock.release()
+
+
+@contextlib.contextmanager
+def _chief_lock(model_dir, chief):
+    """The model directory's RunLock, held by the chief (the worker that writes there)."""
+    if not chief:
+        yield
+        return
+    with checkpoints.RunLock(model_dir):
+        yield
 
 
 def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
@@ -336,7 +341,6 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
             loss, total = train_step(iterator)
             current += 1
             pending.append((current, loss, total))
-            step.assign(current)
             progress.step(current)
             log_now = current % cfg.log_every_steps == 0 or current == end
             save_now = current % cfg.checkpoint_every_steps == 0 or current == end or stop.requested
@@ -365,6 +369,7 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
                 progress.log(current, scalars)
                 window_loss, window_total, window_steps, window_start = 0.0, 0.0, 0, time.time()
             if save_now:
+                step.assign(current)  # only checkpoints read it: no per-step write to every replica
                 if sync_statistics:
                     sync_statistics()
                 manager.save(checkpoint_number=current)
@@ -435,6 +440,13 @@ def evaluate_checkpoint(cfg, checkpoint="", log=print):
     results.json into the model directory and returns it."""
     strategy, worker_id, chief = _setup(cfg)
     model_dir = cfg.resolved_model_dir()
+    # Held so that a live training run cannot overwrite results.json, or delete the
+    # checkpoint being read, while this evaluation runs.
+    with _chief_lock(model_dir, chief):
+        return _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log)
+
+
+def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log):
     with strategy.scope():
         model = build_model(cfg)
     run = Run(cfg, strategy, model, model_dir, chief, worker_id)
