@@ -58,7 +58,7 @@ class PublishedRow:
     def matches(self, run):
         s = run["settings"]
         return (run["task"] == self.task and run["dataset"] == DATASETS[self.task] and run["table"] is not None
-                and all(s.get(k) in v if isinstance(v, tuple) else s.get(k) == v for k, v in self.settings.items()))
+                and all(s.get(k) == v for k, v in self.settings.items()))
 
 
 def learned_settings(backbone, resizer_input=368, n=16, r=1, init_resizer_from=None, distortion=None, output=224):
@@ -95,8 +95,8 @@ def published_rows(table):
             target, initial = r["target_model"], r["initial_model"]
             diagonal = target == initial
             # The diagonal is the resizer trained with its own backbone (= the 368 row): the Table 4/5
-            # run itself (no init) or that model evaluated again under Table 6/7 (init = itself).
-            s = learned_settings(target, init_resizer_from=(None, target) if diagonal else initial)
+            # run itself, or that model evaluated again, which inherits its init (none).
+            s = learned_settings(target, init_resizer_from=None if diagonal else initial)
             rows.append(PublishedRow(table, task, f"{target} <- {initial} resizer", s,
                                      {m: r[m] for m in _task_metrics(task)},
                                      note=f"= Table {table - 2} 368->224 row" if diagonal else ""))
@@ -239,6 +239,11 @@ def _run_line(row, run):
                 gflops_repo=data["gflops"], notes=notes)
 
 
+def _is_reevaluation(run):
+    training = run.data["training"]
+    return training["planned_epochs"] == 0 and training["steps"] == 0
+
+
 def _mean_line(row, lines):
     reproduced = {}
     for m in _task_metrics(row.task):
@@ -286,8 +291,11 @@ def build_report(results_dir, tables=COMPARED_TABLES, gflops_of_row=None):
                 matched[run.path].append(f"{table}:{row.label}")
             if hits:
                 lines = [_run_line(row, run) for run in hits]
-                if len(lines) > 1:
-                    lines.append(_mean_line(row, lines))
+                # A re-evaluation of a model (an evaluation-only experiment: Table 6/7's diagonal,
+                # Table 8's (1, 16) cells) is listed, but is not another sample for the mean.
+                trained = [line for line, run in zip(lines, hits) if not _is_reevaluation(run)]
+                if len(trained) > 1:
+                    lines.append(_mean_line(row, trained))
             else:
                 gflops = None
                 if gflops_of_row is not None:

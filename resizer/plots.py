@@ -111,7 +111,7 @@ def plot_generalization(table, report=None):
     cells = {}
     for r in rows:
         initial = r.settings["init_resizer_from"]
-        if not isinstance(initial, str):  # the diagonal accepts (None, itself)
+        if initial is None:  # the diagonal: the backbone's own resizer
             initial = r.backbone
         i, j = models.index(r.backbone), models.index(initial)
         grid[i, j] = r.metrics[metric]

@@ -130,11 +130,16 @@ def test_tables_6_7_and_9_rows_need_their_defining_setting(tmp_path):
     assert lines_of(report, 6, "mobilenet_v2 <- mobilenet_v2 resizer")[0].status == "not run"
     assert lines_of(report, 4, "mobilenet_v2 proposed 368->224")[0].status == "not run"
     assert lines_of(report, 6, "resnet50 <- resnet50 resizer")[0].status == "not run"
-    # The registry's diagonal experiment evaluates the 368 model again and records init = itself.
-    write_run(tmp_path, "t6diag", make_results(table=6, init_resizer_from="resnet50", epochs=0.0, planned_epochs=0.0))
+    # The registry's diagonal experiment evaluates the 368 model again; it inherits init = none.
+    write_run(tmp_path, "t6diag", make_results(table=6, epochs=0.0, planned_epochs=0.0))
     report = compare.build_report(str(tmp_path))
     assert [l.run for l in lines_of(report, 6, "resnet50 <- resnet50 resizer")] == ["t6diag/results.json"]
     assert lines_of(report, 6, "resnet50 <- resnet50 resizer")[0].status == "matches"
+    # With the trained 368 run beside it, both are listed but the re-evaluation is no second sample.
+    write_run(tmp_path, "t4", make_results(table=4))
+    report = compare.build_report(str(tmp_path))
+    assert sorted(l.run for l in lines_of(report, 6, "resnet50 <- resnet50 resizer")) == [
+        "t4/results.json", "t6diag/results.json"]
     (t9,) = lines_of(report, 9, "resnet50 proposed, jpeg_q10")
     assert t9.status == "matches" and "[20] Liu et al.: 34.9" in t9.notes
     assert lines_of(report, 4, "resnet50 proposed 224->224")[0].status == "not run"  # distorted run is not Table 4
