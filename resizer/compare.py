@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass, field
 
 from resizer import paper, results
+from resizer.files import atomic_write_text
 
 # Largest |reproduced - published| that still counts as reproducing the number. Paper
 # values are printed to 0.1 points (errors) and 0.001 (correlations); these allow for
@@ -464,23 +465,16 @@ def format_csv(report):
     return _csv_text(comparison_records(report), COMPARISON_COLUMNS)
 
 
-def _write_atomic(path, text):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def write_csvs(report, out_dir):
     """results/runs.csv (one row per run, all settings) and results/table<N>.csv; returns the paths."""
     os.makedirs(out_dir, exist_ok=True)
     written = []
     path = os.path.join(out_dir, "runs.csv")
-    _write_atomic(path, _csv_text(run_records(report)) if report.runs else "path\n")
+    atomic_write_text(path, _csv_text(run_records(report)) if report.runs else "path\n")
     written.append(path)
     for table in sorted({s.table for s in report.sections}):
         path = os.path.join(out_dir, f"table{table}.csv")
-        _write_atomic(path, _csv_text(comparison_records(report, {table}), COMPARISON_COLUMNS))
+        atomic_write_text(path, _csv_text(comparison_records(report, {table}), COMPARISON_COLUMNS))
         written.append(path)
     return written
 

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402  (Pillow: a dependency of matplotlib)
 
 from resizer import compare, paper, results  # noqa: E402
+from resizer.files import atomic_write
 
 PROPOSED_COLOR, BASELINE_COLOR, OURS_COLOR = "#1f77b4", "#d62728", "black"
 LABELS = {"top1_error_pct": "top-1 error (%)", "top5_error_pct": "top-5 error (%)", "plcc": "PLCC", "srcc": "SRCC"}
@@ -227,11 +228,13 @@ def save(fig, out_dir, name, formats=("png", "svg"), dpi=90, compact_png=True):
     paths = []
     for fmt in formats:
         path = os.path.join(out_dir, f"{name}.{fmt}")
-        tmp = os.path.join(out_dir, f".{name}.tmp{os.getpid()}.{fmt}")
-        fig.savefig(tmp, dpi=dpi, format=fmt)
-        if fmt == "png" and compact_png:
-            _compact_png(tmp)
-        os.replace(tmp, path)
+
+        def write(tmp, fmt=fmt):
+            fig.savefig(tmp, dpi=dpi, format=fmt)
+            if fmt == "png" and compact_png:
+                _compact_png(tmp)
+
+        atomic_write(path, write)
         paths.append(path)
     plt.close(fig)
     return paths
