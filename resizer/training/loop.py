@@ -160,7 +160,7 @@ def make_train_step(run, optimizer, loss_fn, train_metrics):
     cfg, model, strategy = run.cfg, run.model, run.strategy
     decayed = [v for v in model.trainable_variables if _is_decayed(v)]
 
-    def replica_step(images, targets):
+    def forward_backward(images, targets):
         with tf.GradientTape() as tape:
             predictions = model(images, training=True)
             loss = tf.nn.compute_average_loss(loss_fn.call(targets, predictions), global_batch_size=cfg.batch_size)
@@ -169,14 +169,19 @@ def make_train_step(run, optimizer, loss_fn, train_metrics):
                 penalty = cfg.weight_decay * tf.add_n([tf.nn.l2_loss(tf.cast(v, tf.float32)) for v in decayed])
                 total += tf.nn.scale_regularization_loss(penalty)
             scaled = optimizer.scale_loss(total)
-        gradients = tape.gradient(scaled, model.trainable_variables)
+        return loss, total, predictions, tape.gradient(scaled, model.trainable_variables)
+
+    if cfg.jit_compile:
+        # XLA compiles the forward and backward pass only: the optimizer update writes
+        # mirrored variables of every replica, which one XLA cluster may not touch.
+        forward_backward = tf.function(forward_backward, jit_compile=True)
+
+    def replica_step(images, targets):
+        loss, total, predictions, gradients = forward_backward(images, targets)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         for metric in train_metrics:
             metric.update_state(targets, predictions)
         return loss, total
-
-    if cfg.jit_compile:
-        replica_step = tf.function(replica_step, jit_compile=True)
 
     @tf.function
     def train_step(iterator):
