@@ -7,7 +7,8 @@
 Baselines run before the joint runs that start from them, and Table 6/7 re-tuning after
 the resizers it starts from. Experiments whose results.json is complete are skipped;
 interrupted ones resume from their model directory's checkpoint. --dry_run prints a shell
-script instead: one command per line (train, then evaluate), each experiment preceded by a
+script instead: one command per experiment (train.py, which evaluates at the end; eval.py for
+evaluation-only rows), each experiment preceded by a
 comment with its state and estimated cost (FLOPs per image x images seen; see
 resizer/sweep.py for the rule).
 """

@@ -1,10 +1,10 @@
 """Original, plain resize, learned resize and their difference, per image (Figures 2, 4-6).
 
-    python scripts/visualize.py --checkpoint runs/table4/resnet50/proposed_368/model.keras
+    python scripts/visualize.py --checkpoint runs/table4/resnet50/proposed_368
     python scripts/visualize.py --checkpoint model.keras --images photo1.jpg,chelsea --out_dir results/figures
 
---checkpoint: a .keras file of a model with a `learned_resizer` layer, or a directory
-holding one. --images: file paths or scikit-image sample names (astronaut, chelsea, coffee,
+--checkpoint: a scripts/train.py model directory (its latest checkpoint), a checkpoint
+prefix, or a .keras file of a model with a `learned_resizer` layer. --images: file paths or scikit-image sample names (astronaut, chelsea, coffee,
 rocket: photographs shipped inside the pinned scikit-image wheel); default: those four.
 The learned output is not bounded to [0, 1]: it is displayed clipped (the figure says which
 share of its values was clipped), or with --display=stretch its 1st..99th percentile is
@@ -18,7 +18,7 @@ import sys
 
 from absl import app, flags
 
-_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A .keras model file, or a directory holding one.")
+_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A train.py model directory, a checkpoint prefix, or a .keras model file.")
 _IMAGES = flags.DEFINE_list("images", [], "Image files or scikit-image sample names (default: astronaut, "
                             "chelsea, coffee, rocket).")
 _INPUT_SIZE = flags.DEFINE_integer("input_size", 0, "Side the images are resized to before the resizer "
