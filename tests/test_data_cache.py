@@ -54,6 +54,22 @@ def test_full_cache_serves_training_and_smaller_sizes(prepared, tmp_path):
     assert np.abs(approximate - expected).mean() < 0.03
 
 
+def test_a_cache_is_never_mixed_or_reused_from_other_settings(prepared, tmp_path):
+    # A subset cache: a full run must not read it as the whole split ...
+    cache.write("imagenet2012", "validation", data_dir=prepared, cache_dir=str(tmp_path), size=48, fmt="raw",
+                num_examples=4)
+    with pytest.raises(FileNotFoundError, match="No usable cache"):
+        _images(prepared, cache_dir=str(tmp_path))
+    assert _images(prepared, cache_dir=str(tmp_path), num_examples=4)[2] == 4   # ... but a 4-example run may
+    # Completing it with other settings would mix two layouts under one name: refused.
+    with pytest.raises(ValueError, match="delete that directory"):
+        cache.write("imagenet2012", "validation", data_dir=prepared, cache_dir=str(tmp_path), size=48, fmt="raw")
+    # Written from other source options (AVA's validation size decides what train holds): not chosen.
+    with pytest.raises(FileNotFoundError, match="No usable cache"):
+        cache.choose(str(tmp_path), "imagenet2012", "validation", input_size=48, interpolation="bilinear",
+                     training=False, source_options={"validation_size": 3}, num_examples=4)
+
+
 def test_cache_resumes_and_leaves_no_partial_files(prepared, tmp_path):
     path = cache.write("imagenet2012", "train", data_dir=prepared, cache_dir=str(tmp_path), size=32,
                        examples_per_shard=5)

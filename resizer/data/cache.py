@@ -29,7 +29,7 @@ import tensorflow as tf
 from absl import logging
 
 from resizer.data import registry
-from resizer.files import atomic_write
+from resizer.files import atomic_write, atomic_write_text
 
 ENV_CACHE_DIR = "RESIZER_CACHE_DIR"
 FORMATS = ("jpeg", "raw")
@@ -37,6 +37,7 @@ MODES = ("full", "central")
 JPEG_QUALITY = 95
 EXAMPLES_PER_SHARD = 1024
 INFO_FILE = "cache_info.json"
+PLAN_FILE = "cache_plan.json"  # written first: what the shards of an unfinished cache hold
 TRAIN_SPLITS = ("train", "train_minus_minival", "train_full")
 
 
@@ -128,17 +129,30 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
     num_shards = -(-total // examples_per_shard)
     path = cache_path(cache_dir, dataset, split, mode=mode, size=size, interpolation=interpolation, fmt=fmt)
     os.makedirs(path, exist_ok=True)
+    # What the shards hold is fixed before the first is written: a resumed write with other
+    # settings would mix shards of two layouts under one name, so it is refused.
+    plan = {"num_examples": total, "examples_per_shard": examples_per_shard, "source_options": source_options,
+            "subset": bool(num_examples)}
+    plan_path = os.path.join(path, PLAN_FILE)
+    if os.path.exists(plan_path):
+        with open(plan_path) as f:
+            earlier = json.load(f)
+        if earlier != plan:
+            raise ValueError(f"the cache {path} was started with {earlier}, not {plan}: delete that directory "
+                             "to rewrite it, or keep the settings it was started with.")
+    else:
+        atomic_write_text(plan_path, json.dumps(plan, sort_keys=True) + "\n")
     encode = _encoder(info, mode=mode, size=size, interpolation=interpolation, fmt=fmt)
-    spec = None
+    first, _ = module.source(split, data_dir, decode=False, num_examples=1, **source_options)
+    spec = {k: {"dtype": v.dtype.name, "shape": v.shape.as_list()} for k, v in first.map(encode).element_spec.items()}
     for index in range(num_shards):
         shard = os.path.join(path, _shard_name(index, num_shards))
+        if os.path.exists(shard):
+            continue
         count = min(examples_per_shard, total - index * examples_per_shard)
         ds, _ = module.source(split, data_dir, decode=False, skip=index * examples_per_shard,
                               num_examples=count, **source_options)
         ds = ds.map(encode, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-        spec = {k: {"dtype": v.dtype.name, "shape": v.shape.as_list()} for k, v in ds.element_spec.items()}
-        if os.path.exists(shard):
-            continue
 
         def write_shard(tmp, ds=ds):
             with tf.io.TFRecordWriter(tmp) as writer:
@@ -152,7 +166,7 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
         "dataset": dataset, "split": split, "mode": mode, "size": size, "interpolation": interpolation,
         "format": fmt, "jpeg_quality": JPEG_QUALITY if fmt == "jpeg" else None, "num_examples": total,
         "num_shards": num_shards, "examples_per_shard": examples_per_shard, "features": spec,
-        "source_options": source_options, "eval_crop": info.eval_crop_name,
+        "source_options": source_options, "subset": bool(num_examples), "eval_crop": info.eval_crop_name,
     }
 
     def write_info(tmp):
@@ -172,11 +186,17 @@ def complete_caches(cache_dir, dataset, split):
     return found
 
 
-def choose(cache_dir, dataset, split, *, input_size, interpolation, training):
+def choose(cache_dir, dataset, split, *, input_size, interpolation, training, source_options=None,
+           num_examples=None):
     """The cache to read: an exact central cache for evaluation, else the smallest full cache
-    with size >= input_size. FileNotFoundError listing what exists otherwise."""
+    with size >= input_size, among those written from the same source options (AVA's
+    validation size decides what `train` holds) and, unless the run itself asks for at most
+    that many examples, not from a subset. FileNotFoundError listing what exists otherwise."""
+    options = dict(source_options or {})
     caches = {p: c for p, c in complete_caches(cache_dir, dataset, split).items()
-              if c["interpolation"] == interpolation and c["size"] >= input_size}
+              if c["interpolation"] == interpolation and c["size"] >= input_size
+              and c.get("source_options", {}) == options
+              and (not c.get("subset") or (num_examples and num_examples <= c["num_examples"]))}
     # raw before jpeg: it is exact and faster to read.
     exact = sorted((c["format"] != "raw", p) for p, c in caches.items()
                    if c["mode"] == "central" and c["size"] == input_size)
@@ -197,10 +217,10 @@ def choose(cache_dir, dataset, split, *, input_size, interpolation, training):
 
 
 def read(cache_dir, dataset, split, *, input_size, interpolation, training, num_examples=None,
-         input_context=None, seed=None):
+         input_context=None, seed=None, source_options=None):
     """(un-batched cached examples, count, Layout): images are JPEG bytes or uint8 arrays."""
     path, description = choose(cache_dir, dataset, split, input_size=input_size, interpolation=interpolation,
-                               training=training)
+                               training=training, source_options=source_options, num_examples=num_examples)
     files = sorted(glob.glob(os.path.join(path, "shard-*.tfrecord")))
     if len(files) != description["num_shards"]:
         raise FileNotFoundError(f"cache {path} lists {description['num_shards']} shards but has {len(files)}; "

@@ -162,7 +162,8 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     if cache_dir:
         ds, count, layout = cache_lib.read(cache_dir, dataset, split, input_size=input_size,
                                            interpolation=interpolation, training=training,
-                                           num_examples=num_examples, input_context=input_context, seed=seed)
+                                           num_examples=num_examples, input_context=input_context, seed=seed,
+                                           source_options=source_options)
         precropped, cached_size = layout.mode == "central", layout.size
     else:
         ds, count = _examples(info, split, data_dir=data_dir, training=training, seed=seed,
