@@ -5,6 +5,11 @@ below is the single list: name, kind, default, help with units). The scripts def
 flags with `define_flags`, absl parses them (flag files included), and `from_flags` turns
 the parsed values into a validated `Config`. Validation happens before any data is read, and
 every error names the flag to change.
+
+Names come from the registries that own them (resizer.tasks, resizer.data.registry,
+resizer.models.backbones / resizers, resizer.data.distortions, resizer.interpolation): the
+flags take strings, and `validate` checks them there (with a did-you-mean). Importing this
+module imports neither TensorFlow nor any registry.
 """
 
 from __future__ import annotations
@@ -12,11 +17,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-TASKS = ("classification", "iqa")
-DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic")
-RESIZERS = ("learned", "bilinear", "bicubic")
-INTERPOLATIONS = ("bilinear", "bicubic")
-DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
 TABLES = (4, 5, 6, 7, 8, 9)
 
@@ -27,24 +27,29 @@ FLAGS = (
      "(e.g. table4/resnet50/proposed_368); names the default --model_dir."),
     ("table", int, "Paper table (4-9) the run reproduces, recorded in results.json; unset for runs of your own."),
     # Data.
-    ("task", TASKS, "classification (softmax cross-entropy, top-k error) or iqa (EMD, PLCC/SRCC)."),
-    ("dataset", DATASETS, "Dataset name, as resizer.data.make_dataset knows it."),
+    ("task", str, "A task of resizer.tasks: classification (softmax cross-entropy, top-k error) or iqa "
+     "(EMD, PLCC/SRCC); it must be the dataset's."),
+    ("dataset", str, "A dataset of resizer.datasets (imagenet2012, ava, cifar10, synthetic, ...)."),
     ("data_dir", str, "Directory of the dataset's files (empty: the dataset module's default)."),
     ("train_split", str, "Split trained on (every dataset here: train)."),
     ("eval_split", str, "Split evaluated and reported in results.json (ImageNet: validation)."),
     ("train_examples", int, "Train on the first N examples of the split only (0: the whole split)."),
     ("eval_examples", int, "Evaluate the first N examples only (0: the whole split); results.json says so."),
     ("num_classes", int, "Classes of the classifier's last layer (classification only)."),
-    ("interpolation", INTERPOLATIONS, "Fixed resize of the input pipeline (paper: bilinear for "
+    ("interpolation", str, "Fixed resize of the input pipeline (paper: bilinear for "
      "ImageNet, bicubic for AVA); also the learned resizer's skip resize."),
-    ("distortion", str, "Table 9 distortion applied before the resizer: downscale4x, gaussian_noise_0.1, "
-     "jpeg_q10, or empty for none."),
+    ("distortion", str, "A distortion of resizer.data.distortions applied before the resizer (Table 9: "
+     "downscale4x, gaussian_noise_0.1, jpeg_q10), or empty for none."),
     ("cache_dir", str, "Directory for the data pipeline's cache (empty: no cache)."),
     # Model.
-    ("backbone", str, "Backbone name from resizer.models.BACKBONES."),
+    ("backbone", str, "A backbone of resizer.models.backbones (the paper's five, tiny_cnn, inception_v3), or "
+     "keras:<Name> for any keras.applications model (e.g. keras:EfficientNetV2B0)."),
+    ("backbone_module", str, "Comma-separated Python modules to import first, which register backbones of "
+     "your own (resizer.models.backbones.register_backbone)."),
     ("backbone_weights", str, "Backbone initial weights: none (random), imagenet (Keras' pretrained "
      "weights, needs a download) or a weights file."),
-    ("resizer", RESIZERS, "learned (the CNN resizer, trained jointly) or the fixed baseline resize."),
+    ("resizer", str, "A resizer of resizer.resizers: learned (the CNN resizer, trained jointly) or a "
+     "fixed resize (bilinear, bicubic, ...)."),
     ("resizer_input", int, "Side in pixels of the images fed to the learned resizer (learned only)."),
     ("output", int, "Side in pixels of the images the backbone sees."),
     ("filters", int, "n: filters of the learned resizer's intermediate convolutions (Table 8)."),
@@ -104,6 +109,7 @@ class Config:
     distortion: str = ""
     cache_dir: str = ""
     backbone: str = "resnet50"
+    backbone_module: str = ""
     backbone_weights: str = "none"
     resizer: str = "bilinear"
     resizer_input: Optional[int] = None
@@ -138,19 +144,41 @@ class Config:
 
     @property
     def learned(self):
-        return self.resizer == "learned"
+        """The resizer has trained weights (resizer.resizers)."""
+        from resizer import resizers
+
+        return resizers.get(self.resizer).learned
+
+    @property
+    def downscale(self):
+        """How many times the distortion shrinks each side (1: none; Table 9's downscale4x: 4)."""
+        from resizer.data import distortions
+
+        return distortions.downscale(self.distortion)
 
     @property
     def model_input(self):
         """Side of the images the model takes (the learned resizer's input, or --output)."""
         if self.learned:
             return self.resizer_input
-        return self.output // 4 if self.distortion == "downscale4x" else self.output
+        return self.output // self.downscale
 
     @property
     def pipeline_size(self):
-        """Side the data pipeline pre-resizes to (4x the model input with --distortion=downscale4x)."""
-        return self.model_input * 4 if self.distortion == "downscale4x" else self.model_input
+        """Side the data pipeline pre-resizes to (x downscale with a shrinking --distortion)."""
+        return self.model_input * self.downscale
+
+    @property
+    def task_spec(self):
+        from resizer import tasks
+
+        return tasks.get(self.task)
+
+    @property
+    def dataset_info(self):
+        from resizer.data import registry
+
+        return registry.info(self.dataset)
 
     @property
     def evaluation_only(self):
@@ -189,30 +217,57 @@ def _check(condition, flag, message):
         raise ValueError(f"--{flag}: {message}")
 
 
+def _registered(flag, registry_check, value):
+    try:
+        registry_check(value)
+    except ValueError as e:
+        raise ValueError(f"--{flag}: {e}") from None
+
+
+def check_names(cfg):
+    """Every name-valued flag against the registry that owns it (imports the registries)."""
+    from resizer import interpolation, resizers, tasks
+    from resizer.data import distortions, registry
+    from resizer.models import backbones
+
+    if cfg.backbone_module:
+        backbones.import_modules(cfg.backbone_module)
+    _registered("task", tasks.REGISTRY.check, cfg.task)
+    _registered("dataset", registry.DATASETS.check, cfg.dataset)
+    _registered("resizer", resizers.REGISTRY.check, cfg.resizer)
+    _registered("backbone", backbones.get, cfg.backbone)
+    _registered("distortion", distortions.canonical, cfg.distortion)
+    _registered("interpolation", interpolation.check, cfg.interpolation)
+    info = registry.info(cfg.dataset)
+    _check(cfg.task in info.tasks, "task", f"--task={cfg.task} does not fit --dataset={cfg.dataset}, a "
+           f"{' or '.join(info.tasks)} dataset")
+
+
 def validate(cfg, backbones=None):
-    """Raises ValueError naming the flag at fault; returns cfg when the combination is possible."""
+    """Raises ValueError naming the flag at fault; returns cfg when the combination is possible.
+
+    backbones: the backbone names to accept (tests); None checks every name-valued flag
+    against its registry (`check_names`)."""
     _check(cfg.experiment or cfg.model_dir, "experiment", "set --experiment (or --model_dir) so the run has a directory")
     _check(cfg.table is None or cfg.table in TABLES, "table", f"{cfg.table} is not one of the paper's tables {TABLES}")
-    iqa_data = cfg.dataset == "ava"
-    _check(cfg.dataset == "synthetic" or iqa_data == (cfg.task == "iqa"), "task",
-           f"--task={cfg.task} does not fit --dataset={cfg.dataset} (ava is iqa, the others classification)")
-    _check(cfg.num_classes >= 2 or cfg.task == "iqa", "num_classes", f"needs at least 2 classes, got {cfg.num_classes}")
-    _check(not cfg.distortion or cfg.distortion in DISTORTIONS, "distortion",
-           f"{cfg.distortion!r} is not one of {DISTORTIONS} (or empty)")
-    if backbones is not None:
+    if backbones is None:
+        check_names(cfg)
+    else:
         _check(cfg.backbone in backbones, "backbone", f"unknown backbone {cfg.backbone!r}; choose one of {sorted(backbones)}")
+        check_names(dataclasses.replace(cfg, backbone="tiny_cnn", backbone_module=""))
+    _check(cfg.num_classes >= 2 or cfg.task_spec.num_classes is not None, "num_classes",
+           f"needs at least 2 classes, got {cfg.num_classes}")
     _check(cfg.output >= 8, "output", f"must be at least 8 pixels, got {cfg.output}")
     if cfg.learned:
-        _check(cfg.resizer_input is not None, "resizer_input", "--resizer=learned needs the resizer's input side")
-        upscale4x = cfg.distortion == "downscale4x"
-        if upscale4x:
-            _check(cfg.resizer_input * 4 == cfg.output, "resizer_input",
-                   f"with --distortion=downscale4x the resizer up-scales 4x: expected {cfg.output // 4}, "
-                   f"got {cfg.resizer_input}")
+        _check(cfg.resizer_input is not None, "resizer_input", f"--resizer={cfg.resizer} needs the resizer's input side")
+        if cfg.downscale > 1:
+            _check(cfg.resizer_input * cfg.downscale == cfg.output, "resizer_input",
+                   f"with --distortion={cfg.distortion} the resizer up-scales {cfg.downscale}x: expected "
+                   f"{cfg.output // cfg.downscale}, got {cfg.resizer_input}")
         else:
             _check(cfg.resizer_input >= cfg.output, "resizer_input",
                    f"{cfg.resizer_input} is smaller than --output={cfg.output}; the learned resizer's input is "
-                   "kept >= its output (Section 4), except with --distortion=downscale4x")
+                   "kept >= its output (Section 4), except with a down-scaling --distortion")
         _check(cfg.filters >= 1, "filters", f"must be >= 1, got {cfg.filters}")
         _check(cfg.res_blocks >= 1, "res_blocks", f"must be >= 1, got {cfg.res_blocks}")
     else:
@@ -220,8 +275,8 @@ def validate(cfg, backbones=None):
                f"only the learned resizer has an input side; --resizer={cfg.resizer} feeds the backbone "
                f"--output={cfg.output} images (unset --resizer_input)")
         _check(not cfg.init_resizer_from, "init_resizer_from", f"--resizer={cfg.resizer} has no learned resizer to initialise")
-        _check(cfg.distortion != "downscale4x" or cfg.output % 4 == 0, "output",
-               f"--distortion=downscale4x needs an --output divisible by 4, got {cfg.output}")
+        _check(cfg.output % cfg.downscale == 0, "output",
+               f"--distortion={cfg.distortion} needs an --output divisible by {cfg.downscale}, got {cfg.output}")
     _check(cfg.batch_size >= 1, "batch_size", f"must be >= 1, got {cfg.batch_size}")
     _check(cfg.eval_batch_size >= 0, "eval_batch_size", f"must be >= 0, got {cfg.eval_batch_size}")
     _check(cfg.train_epochs >= 0, "train_epochs", f"must be >= 0, got {cfg.train_epochs}")
@@ -262,7 +317,8 @@ def define_flags(flag_values=None):
 
 
 def from_flags(flag_values=None, backbones=None):
-    """The validated Config of parsed flags (smoke overrides applied)."""
+    """The validated Config of parsed flags (smoke overrides applied; names checked against their
+    registries unless `backbones` lists the backbones to accept)."""
     from absl import flags
 
     fv = flags.FLAGS if flag_values is None else flag_values
@@ -271,7 +327,7 @@ def from_flags(flag_values=None, backbones=None):
 
 def for_script(argv, flag_values=None):
     """What scripts/train.py and eval.py call in main(argv): the validated Config of the parsed
-    flags (backbones checked against resizer.models), a bad one (or stray arguments) as absl's
+    flags (every name checked against its registry), a bad one (or stray arguments) as absl's
     UsageError naming the flag; absl's INFO logs are turned down unless --verbosity was given."""
     from absl import app, flags, logging
 
@@ -280,10 +336,8 @@ def for_script(argv, flag_values=None):
     fv = flags.FLAGS if flag_values is None else flag_values
     if "verbosity" in fv and not fv["verbosity"].present:
         logging.set_verbosity(logging.WARNING)
-    from resizer.models import BACKBONES
-
     try:
-        return from_flags(fv, backbones=BACKBONES)
+        return from_flags(fv)
     except ValueError as e:
         raise app.UsageError(str(e)) from None
 

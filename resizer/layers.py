@@ -14,22 +14,16 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-# tf.image.resize methods that have a gradient. `area` is missing on purpose: TF has no
-# gradient for ResizeArea, so a resizer built on it would silently stop learning.
-INTERPOLATIONS = ("bilinear", "bicubic", "lanczos3", "lanczos5", "mitchellcubic", "gaussian", "nearest")
+from resizer import interpolation as interpolation_lib
+
+INTERPOLATIONS = interpolation_lib.DIFFERENTIABLE
 
 _LEAK = 0.2  # LeakyReLU negative slope, Section 3.1
 
 
 def check_interpolation(interpolation):
     """Raises ValueError for a method the resizer cannot train with (unknown, or `area`)."""
-    if interpolation == "area":
-        raise ValueError(
-            "interpolation='area' is not supported: TensorFlow has no gradient for area "
-            "resizing, so the resizer could not be trained. Use one of " + ", ".join(INTERPOLATIONS) + "."
-        )
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"Unknown interpolation {interpolation!r}; expected one of {', '.join(INTERPOLATIONS)}.")
+    interpolation_lib.check(interpolation, differentiable=True)
 
 
 def normalize_size(output_size, name="output_size"):

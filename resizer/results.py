@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 
+from resizer import resizers, tasks
 from resizer.files import atomic_write_text
 
 SCHEMA_VERSION = 1
 
-TASKS = ("classification", "iqa")
-RESIZERS = ("learned", "bilinear", "bicubic")
-METRICS = {"classification": ("top1_error_pct", "top5_error_pct"), "iqa": ("plcc", "srcc")}
+TASKS = tasks.names()
+METRICS = {name: task.metrics for name, task in tasks.REGISTRY.items()}  # what each task's results report
 
 _num = (int, float)
 _opt_int = (int, type(None))
@@ -95,8 +95,8 @@ def validate(results):
             errors.append(f"task: expected one of {TASKS}, got {results['task']!r}")
         elif not all(isinstance(results["metrics"].get(k), _num) for k in METRICS[results["task"]]):
             errors.append(f"metrics: a {results['task']} result needs numbers for {METRICS[results['task']]}")
-        if not errors and results["settings"]["resizer"] not in RESIZERS:
-            errors.append(f"settings.resizer: expected one of {RESIZERS}, got {results['settings']['resizer']!r}")
+        if not errors and results["settings"]["resizer"] not in resizers.names():
+            errors.append(f"settings.resizer: expected one of {resizers.names()}, got {results['settings']['resizer']!r}")
     if errors:
         raise ValueError("invalid results.json:\n  " + "\n  ".join(errors))
     return results

@@ -64,7 +64,8 @@ def decode_only(examples, batch):
 
 def _prepare_ava(work, count):
     """Times the AVA builder (it decodes every image once to skip broken ones) on `count` images."""
-    from resizer.data import ava, testing
+    from resizer.data import testing
+    from resizer.datasets import ava
 
     data_dir = os.path.join(work, "ava")
     testing.write_ava_manual(ava.DATASET.manual_dir(data_dir), num_images=count, num_test=count // 10,
@@ -77,7 +78,8 @@ def _prepare_ava(work, count):
 
 def main(argv):
     del argv
-    from resizer.data import cache, imagenet, make_dataset, testing, tfds_source
+    from resizer.data import cache, make_dataset, testing, tfds_source
+    from resizer.datasets import imagenet2012 as imagenet
 
     work = FLAGS.work_dir or tempfile.mkdtemp(prefix="bench_input_")
     batch, n, repeats, size = FLAGS.batch_size, FLAGS.images_per_measure, FLAGS.repeats, FLAGS.cache_size

@@ -5,8 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from resizer.data import ava, make_dataset, testing
-from resizer.data.ava import parsing
+from resizer.data import make_dataset, testing
+from resizer.datasets import ava
+from resizer.datasets.ava import parsing
 
 MISSING, EMPTY, CORRUPT_TEST, CORRUPT_TRAIN = 1003, 1011, 1002, 1020
 NUM_IMAGES, NUM_TEST = 30, 8

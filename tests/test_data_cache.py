@@ -109,7 +109,7 @@ def test_cifar10_is_not_cached(tmp_path):
 
 
 def test_prepare_data_script_on_a_mini_ava(tmp_path):
-    from resizer.data import ava
+    from resizer.datasets import ava
 
     testing.write_ava_manual(ava.DATASET.manual_dir(str(tmp_path)), num_images=12, num_test=4, corrupt=(1001,))
     result = subprocess.run(

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resizer.data import cifar10, make_dataset, testing, tfds_source
+from resizer.data import make_dataset, testing, tfds_source
+from resizer.datasets import cifar10
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ def test_names_match_table9():
     import resizer.paper
 
     names = {row["distortion"] for row in resizer.paper.load(9)}
-    assert names == set(distortions.NAMES)
+    assert names == set(distortions.names())
     assert distortions.canonical("gaussian_noise") == "gaussian_noise_0.1"
     assert distortions.canonical("jpeg") == "jpeg_q10"
     assert distortions.canonical(None) is None and distortions.canonical("none") is None

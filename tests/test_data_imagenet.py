@@ -6,7 +6,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from resizer.data import imagenet, make_dataset, testing, tfds_source
+from resizer.data import make_dataset, testing, tfds_source
+from resizer.datasets import imagenet2012 as imagenet
 
 
 @pytest.fixture(scope="module")

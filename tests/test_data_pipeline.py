@@ -203,11 +203,11 @@ def test_dataset_facts():
     assert data.crop_conventions("imagenet2012") == ("inception_crop_area0.08-1_aspect3/4-4/3+flip",
                                                      "central_crop_0.875")
     assert data.crop_conventions("cifar10") == ("pad4_random_crop+flip", "full_image")
-    assert registry.MODULES["synthetic"] == "resizer.data.synthetic"
+    assert registry.MODULES["synthetic"] == "resizer.datasets.synthetic"
 
 
 def test_synthetic_dispatches_to_the_demo_module():
-    pytest.importorskip("resizer.data.synthetic")
+    pytest.importorskip("resizer.datasets.synthetic")
     batches, count = _batches("synthetic", num_examples=6, input_size=48)
     assert count == 6 and [x.shape for x, _ in batches] == [(4, 48, 48, 3), (2, 48, 48, 3)]
     assert batches[0][1].dtype == np.int32

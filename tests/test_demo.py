@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from resizer import results
-from resizer.data import make_dataset, synthetic
+from resizer.data import make_dataset
+from resizer.datasets import synthetic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OPTIONS = dict(stream=1, seed=0, image_size=64, patches=2, num_classes=4, task="classification")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resizer.models import (BACKBONES, PAPER_BACKBONES, build, build_from_config, load_pretrained)
+from resizer.models import BACKBONES, build, build_from_config, load_pretrained
+from resizer.models.backbones import paper_backbones
 from resizer.models.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 RNG = np.random.default_rng(3)
@@ -97,7 +98,7 @@ def test_logits_stay_float32_under_mixed_precision():
     ("efficientnet_b0", [0, 0, 0], [255, 255, 255]),
 ])
 def test_each_backbone_normalisation_maps_unit_images(backbone, zero, one):
-    from resizer.models.registry import ChannelAffine
+    from resizer.models.builder import ChannelAffine
 
     spec = BACKBONES[backbone]
     layer = ChannelAffine(spec.scale, spec.offset)
@@ -119,7 +120,7 @@ def test_paper_backbones_parameter_counts():
     # Inception-v2: slim's trainable count (BN moving statistics excluded).
     expected = {"resnet50": 25613800, "densenet121": 8062504, "mobilenet_v2": 3538984,
                 "efficientnet_b0": 5330571}
-    for name in PAPER_BACKBONES:
+    for name in paper_backbones():
         model = build("classification", name, "bilinear", 224, 224)
         if name == "inception_v2":
             assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == 11178336

@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from resizer import interpolation as interpolation_lib
 from resizer.data import registry
 from resizer.files import atomic_write, atomic_write_text
 
@@ -84,15 +85,15 @@ def _feature(value):
 
 def _encoder(info, *, mode, size, interpolation, fmt):
     """example -> the cached example (image encoded, source_hw added in full mode)."""
-    from resizer.data import crops, pipeline
+    from resizer.data import crops, preprocess
 
     def encode(example):
         image = example["image"]
         if mode == "central":
-            pixels = pipeline.cropped_pixels(example, info, training=False, seed=None)
+            pixels = preprocess.cropped_pixels(example, info, training=False, seed=None)
         else:
             pixels = crops.decode(image)
-        resized = tf.cast(tf.round(pipeline.pre_resize(pixels, size, interpolation) * 255.0), tf.uint8)
+        resized = tf.cast(tf.round(preprocess.pre_resize(pixels, size, interpolation) * 255.0), tf.uint8)
         out = {k: v for k, v in example.items() if k != "image"}
         out["image"] = (tf.io.encode_jpeg(resized, quality=JPEG_QUALITY) if fmt == "jpeg"
                         else tf.io.serialize_tensor(resized))
@@ -116,10 +117,8 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
     if info.train_crop == "pad_crop" or not hasattr(module, "DATASET"):
         raise ValueError(f"{dataset} cannot be cached: the cache is for the TFDS datasets with full-size "
                          "JPEGs (imagenet2012, ava).")
-    from resizer.data import pipeline
-
     mode = mode or default_mode(split)
-    interpolation = pipeline.check_interpolation(interpolation or info.interpolation)
+    interpolation = interpolation_lib.check(interpolation or info.interpolation)
     if mode not in MODES or fmt not in FORMATS:
         raise ValueError(f"mode must be one of {MODES} and fmt one of {FORMATS}, got {mode!r}, {fmt!r}.")
     if not isinstance(size, int) or size < 1 or examples_per_shard < 1:
@@ -187,19 +186,22 @@ def complete_caches(cache_dir, dataset, split):
 
 
 def choose(cache_dir, dataset, split, *, input_size, interpolation, training, source_options=None,
-           num_examples=None):
+           num_examples=None, eval_crop=None):
     """The cache to read: an exact central cache for evaluation, else the smallest full cache
     with size >= input_size, among those written from the same source options (AVA's
     validation size decides what `train` holds) and, unless the run itself asks for at most
-    that many examples, not from a subset. FileNotFoundError listing what exists otherwise."""
+    that many examples, not from a subset. A central cache holds one evaluation crop: it is
+    read only for that crop (`eval_crop`, as DatasetInfo.eval_crop_name names it; default the
+    dataset's). FileNotFoundError listing what exists otherwise."""
     options = dict(source_options or {})
+    eval_crop = eval_crop or registry.info(dataset).eval_crop_name
     caches = {p: c for p, c in complete_caches(cache_dir, dataset, split).items()
               if c["interpolation"] == interpolation and c["size"] >= input_size
               and c.get("source_options", {}) == options
               and (not c.get("subset") or (num_examples and num_examples <= c["num_examples"]))}
     # raw before jpeg: it is exact and faster to read.
     exact = sorted((c["format"] != "raw", p) for p, c in caches.items()
-                   if c["mode"] == "central" and c["size"] == input_size)
+                   if c["mode"] == "central" and c["size"] == input_size and c.get("eval_crop") == eval_crop)
     full = sorted((c["size"], c["format"] != "raw", p) for p, c in caches.items() if c["mode"] == "full")
     if not training and exact:
         path = exact[0][-1]

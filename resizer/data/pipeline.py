@@ -18,54 +18,14 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from resizer import interpolation as interpolation_lib
 from resizer.data import cache as cache_lib
-from resizer.data import crops, distortions, registry
+from resizer.data.preprocess import cropped_pixels, pre_resize
+from resizer.data import distortions, registry
 
 SHUFFLE_BUFFER = 10_000  # encoded JPEGs: ~1 GB of ImageNet
 SHUFFLE_BUFFER_DECODED = 1_024  # sources that yield decoded images hold far more bytes per element
-RESIZE_METHODS = ("bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic", "nearest")
 _PIPELINE_OPTIONS = ("decode", "shuffle_files", "seed", "input_context", "num_examples")
-
-
-def check_interpolation(interpolation):
-    if interpolation not in RESIZE_METHODS:
-        raise ValueError(f"Unknown interpolation {interpolation!r}; expected one of {', '.join(RESIZE_METHODS)}.")
-    return interpolation
-
-
-# Interpolations whose kernels have negative lobes and overshoot [0, 255].
-_OVERSHOOTING = ("bicubic", "lanczos3", "lanczos5", "mitchellcubic")
-
-
-def pre_resize(pixels, size, interpolation):
-    """uint8 (h, w, 3) -> float32 (size, size, 3) in [0, 1]: the paper's fixed resize."""
-    image = tf.image.resize(pixels, (size, size), method=interpolation) * (1.0 / 255.0)
-    return tf.clip_by_value(image, 0.0, 1.0) if interpolation in _OVERSHOOTING else image
-
-
-def crop_window(info, training, shape, seed):
-    """The crop window [y, x, height, width] of an image whose original (height, width) is `shape`."""
-    if training and info.train_crop == "inception":
-        return crops.inception_window(shape, seed)
-    if training:
-        return crops.full_window(shape)
-    if info.eval_crop == "central":
-        return crops.central_window(shape, info.eval_fraction)
-    return crops.full_window(shape)
-
-
-def cropped_pixels(example, info, training, seed, precropped=False):
-    """The uint8 crop of an example's image (JPEG bytes or decoded), per the dataset's policy."""
-    image = example["image"]
-    if precropped:
-        return crops.decode(image)
-    if training and info.train_crop == "pad_crop":
-        return crops.pad_crop(image, seed)
-    stored = crops.image_shape(image)
-    if "source_hw" not in example:
-        return crops.crop(image, crop_window(info, training, stored, seed))
-    original = tf.cast(example["source_hw"], tf.int32)  # a resized copy from the cache
-    return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed), original, stored))
 
 
 def targets(example):
@@ -147,7 +107,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     """
     info = registry.info(dataset)
     registry.check_split(info, split)
-    interpolation = check_interpolation(interpolation or info.interpolation)
+    interpolation = interpolation_lib.check(interpolation or info.interpolation)
     distortion = distortions.canonical(distortion)
     if not isinstance(input_size, int) or input_size < 1:
         raise ValueError(f"input_size must be an int >= 1, got {input_size!r}.")

@@ -1,24 +1,17 @@
-"""What the pipeline needs to know about each dataset, and where its reader lives.
+"""The dataset registry: the datasets are the modules of `resizer.datasets` (one file each, named
+as the dataset), and `DatasetInfo` is what each declares about itself.
 
-Dataset modules are imported on first use, by name, so that `import resizer.data` stays
-light and a module that does not exist yet (the demo's `synthetic`, issue 5) only fails
-when it is asked for.
+`names()` lists them without importing any (no TensorFlow); `module(name)` and `info(name)`
+import the one asked for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 
-# name -> module that defines `source(...)` and `INFO`.
-MODULES = {
-    "imagenet2012": "resizer.data.imagenet",
-    "ava": "resizer.data.ava",
-    "cifar10": "resizer.data.cifar10",
-    "synthetic": "resizer.data.synthetic",
-}
+from resizer.registry import ModuleRegistry
 
-TASKS = ("classification", "iqa")
+DATASETS = ModuleRegistry("dataset", "resizer.datasets")
 TRAIN_CROPS = ("inception", "pad_crop", "none")  # see resizer.data.crops; none: the whole image
 EVAL_CROPS = ("central", "full")
 
@@ -29,8 +22,8 @@ class DatasetInfo:
 
     Attributes:
       name: the name `make_dataset` takes.
-      task: "classification" (targets: int32 class ids) or "iqa" (float32 (10,) rating
-        distributions).
+      task: a registered task (resizer.tasks): "classification" (targets: int32 class ids)
+        or "iqa" (float32 (10,) rating distributions).
       num_classes: classes of a classifier (10 rating bins for iqa).
       interpolation: the fixed pre-resize of the paper for this dataset.
       splits: every split name `source` accepts.
@@ -42,6 +35,7 @@ class DatasetInfo:
       pipeline_options: whether `source` takes the pipeline's keyword options (decode,
         shuffle_files, seed, input_context, num_examples). Sources that do not are called
         as `source(split, data_dir)` and the pipeline shards and limits them itself.
+      other_tasks: tasks besides `task` its `source` can serve (the generated data: both).
     """
 
     name: str
@@ -56,13 +50,20 @@ class DatasetInfo:
     eval_crop: str = "central"
     eval_fraction: float = 0.875
     pipeline_options: bool = True
+    other_tasks: tuple = ()
 
     def __post_init__(self):
-        if self.task not in TASKS:
-            raise ValueError(f"{self.name}: task must be one of {TASKS}, got {self.task!r}")
+        from resizer import tasks
+
+        for task in self.tasks:
+            tasks.REGISTRY.check(task)
         if self.train_crop not in TRAIN_CROPS or self.eval_crop not in EVAL_CROPS:
             raise ValueError(f"{self.name}: crops must be in {TRAIN_CROPS} / {EVAL_CROPS}, got "
                              f"{self.train_crop!r} / {self.eval_crop!r}")
+
+    @property
+    def tasks(self):
+        return (self.task,) + tuple(self.other_tasks)
 
     @property
     def train_crop_name(self):
@@ -76,17 +77,14 @@ class DatasetInfo:
         return f"central_crop_{self.eval_fraction:g}" if self.eval_crop == "central" else "full_image"
 
 
+def names():
+    """Every dataset name, without importing any dataset module."""
+    return DATASETS.names()
+
+
 def module(name):
-    """The dataset module of `name`; ValueError for unknown names, ImportError if not written yet."""
-    if name not in MODULES:
-        raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(MODULES)}.")
-    try:
-        return importlib.import_module(MODULES[name])
-    except ModuleNotFoundError as e:
-        if e.name != MODULES[name]:
-            raise
-        raise ImportError(f"dataset {name!r} needs the module {MODULES[name]}, which does not exist "
-                          "in this checkout yet.") from e
+    """The dataset module of `name`; ValueError (with a did-you-mean) for unknown names."""
+    return DATASETS.module(name)
 
 
 def info(name):
@@ -94,7 +92,7 @@ def info(name):
     dataset_module = module(name)
     if hasattr(dataset_module, "INFO"):
         return dataset_module.INFO
-    raise ValueError(f"{MODULES[name]} defines no INFO (a resizer.data.DatasetInfo).")
+    raise ValueError(f"{dataset_module.__name__} defines no INFO (a resizer.data.DatasetInfo).")
 
 
 def check_split(dataset_info, split):

@@ -186,7 +186,8 @@ def write_cifar10_archive(manual_dir, per_file=4, seed=0):
 
 def prepared_imagenet(data_dir, **layout):
     """Writes the fake manual download under data_dir and prepares it with TFDS's builder."""
-    from resizer.data import imagenet, tfds_source
+    from resizer.data import tfds_source
+    from resizer.datasets import imagenet2012 as imagenet
 
     expected = write_imagenet_manual(tfds_source.manual_dir(data_dir), **layout)
     imagenet.prepare(data_dir)
@@ -194,7 +195,7 @@ def prepared_imagenet(data_dir, **layout):
 
 
 def prepared_ava(data_dir, **layout):
-    from resizer.data import ava
+    from resizer.datasets import ava
 
     counts = write_ava_manual(ava.DATASET.manual_dir(data_dir), **layout)
     ava.prepare(data_dir)
@@ -208,7 +209,8 @@ def prepared_cifar10(data_dir, **layout):
 
     import tensorflow_datasets as tfds
 
-    from resizer.data import cifar10, tfds_source
+    from resizer.data import tfds_source
+    from resizer.datasets import cifar10
 
     labels = write_cifar10_archive(tfds_source.manual_dir(data_dir), **layout)
     with mock.patch.object(tfds.download.DownloadManager, "_register_or_validate_checksums"):

@@ -23,7 +23,10 @@ import os
 import keras
 import tensorflow as tf
 
-from resizer.models.backbones import BACKBONES, set_efficientnet_normalization
+from resizer import tasks as tasks_lib
+from resizer import resizers as resizers_lib
+from resizer.models.backbones import BACKBONES
+from resizer.models.backbones.efficientnet_b0 import set_efficientnet_normalization
 
 PARTS = ("backbone", "head", "resizer")
 DEFAULT_PARTS = PARTS
@@ -128,15 +131,15 @@ def _twin_from_weights_file(model, path):
     """The ResizerModel that `path` (a .weights.h5) was saved from, as far as weights tell."""
     import h5py
 
-    from resizer.models.registry import ResizerModel
+    from resizer.models.builder import ResizerModel
 
     config = dict(model.get_config())
     with h5py.File(path, "r") as f:
         layers = f.get("layers")
         if layers is None or "functional" not in layers:
             raise ValueError(f"{path} is not a .weights.h5 file of a resizer.models model (no backbone group).")
-        if "learned_resizer" in layers:
-            resizer = layers["learned_resizer"]
+        if resizers_lib.get("learned").layer_name in layers:
+            resizer = layers[resizers_lib.get("learned").layer_name]
             config.update(resizer="learned", filters=int(resizer["conv_in/vars/0"].shape[-1]),
                           num_res_blocks=sum(name.startswith("res_block_") for name in resizer))
         else:
@@ -180,7 +183,7 @@ def _load_tf_checkpoint(model, path, parts):
         report = inception_v2_slim.load_slim_checkpoint(model, prefix)
         return {"source": prefix, "backbone": f"{report['variables']} slim variables", "head": report["head"],
                 "resizer": "not in a slim checkpoint"}
-    from resizer.models.registry import build_from_config
+    from resizer.models.builder import build_from_config
 
     twin = build_from_config(model.get_config())
     # tf.train.Checkpoint does not see every Keras 3 variable (layers kept in Python lists
@@ -204,11 +207,20 @@ def _load_tf_checkpoint(model, path, parts):
 def _parts_of(model):
     """(backbone, head layer or None, learned resizer or None) of a ResizerModel or a bare backbone."""
     names = {layer.name for layer in model.layers}
-    if "backbone" in names:
-        head = next((model.get_layer(n) for n in ("logits", "scores") if n in names), None)
-        resizer = model.get_layer("learned_resizer") if "learned_resizer" in names else None
+    if "backbone" in names and hasattr(model, "head_name"):
+        from resizer.models.builder import parts
+
+        named = parts(model)
+        return named["backbone"], named["head"], named["resizer"]
+    if "backbone" in names:  # a .keras file of another functional model with our layer names
+        head = next((model.get_layer(n) for n in _head_names() if n in names), None)
+        resizer = next((model.get_layer(n) for n in resizers_lib.learned_layer_names() if n in names), None)
         return model.get_layer("backbone"), head, resizer
     return model, (model.get_layer("predictions") if "predictions" in names else None), None
+
+
+def _head_names():
+    return tuple(t.head_name for _, t in tasks_lib.REGISTRY.items())
 
 
 def _same_shapes(a, b):

@@ -120,11 +120,11 @@ def _pid_alive(pid):
 
 
 def parts(model):
-    """The named parts of a model that other runs can start from."""
-    named = {"backbone": model.get_layer("backbone"), "head": model.get_layer(model.head_name)}
-    if any(layer.name == "learned_resizer" for layer in model.layers):
-        named["resizer"] = model.get_layer("learned_resizer")
-    return named
+    """The named parts of a model that other runs can start from (resizer.models.parts, without
+    the resizer of a model that has no trained one)."""
+    from resizer.models import parts as model_parts
+
+    return {name: layer for name, layer in model_parts(model).items() if layer is not None}
 
 
 def make_checkpoint(model, optimizer=None, step=None):

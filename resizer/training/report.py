@@ -120,9 +120,11 @@ def parameter_counts(model):
 
     trainable = sum(int(w.shape.num_elements()) for w in model.trainable_weights)
     total = sum(int(w.shape.num_elements()) for w in model.weights)
-    resizers = [l for l in model.layers if l.name == "learned_resizer"]
+    from resizer.models import parts
+
+    resizer = parts(model)["resizer"]
     return {"total": total, "trainable": trainable,
-            "resizer_conv_weights": count_conv_weights(resizers[0]) if resizers else None}
+            "resizer_conv_weights": count_conv_weights(resizer) if resizer is not None else None}
 
 
 def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardware, crops, init_resizer_backbone):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from resizer.data import tfds_source
-from resizer.data.ava import parsing
+from resizer.datasets.ava import parsing
 from resizer.data.registry import DatasetInfo
 
 NAME = "ava"
@@ -33,7 +33,7 @@ INFO = DatasetInfo(
 
 def check_manual_dir(root):
     """FileNotFoundError naming the first missing piece of the AVA_dataset folder."""
-    from resizer.data.ava.builder import RATINGS_FILE, TEST_LIST
+    from resizer.datasets.ava.builder import RATINGS_FILE, TEST_LIST
 
     tfds_source.require_dir(NAME, root)
     tfds_source.require_file(NAME, os.path.join(root, RATINGS_FILE))
@@ -57,7 +57,7 @@ def _to_example(example):
 
 
 def _make_builder(data_dir):
-    from resizer.data.ava.builder import AvaAesthetics
+    from resizer.datasets.ava.builder import AvaAesthetics
 
     return AvaAesthetics(data_dir=data_dir)
 

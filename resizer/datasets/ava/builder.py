@@ -5,7 +5,7 @@ Manual directory (default `<data_dir>/downloads/manual/AVA_dataset/`):
 
 Splits: `test` = the ids of generic_test.jpgl that AVA.txt rates and whose image is usable,
 `train` = every other usable rated image. (The model-selection `validation` split is carved
-from `train` when reading: resizer.data.ava.source.) Images that are missing, empty or not
+from `train` when reading: resizer.datasets.ava.source.) Images that are missing, empty or not
 decodable are skipped, counted per reason, logged, and recorded in the dataset's
 metadata.json under "skipped" (ids per split and reason).
 """
@@ -20,7 +20,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 
-from resizer.data.ava import parsing
+from resizer.datasets.ava import parsing
 
 RATINGS_FILE = "AVA.txt"
 TEST_LIST = os.path.join("aesthetics_image_lists", "generic_test.jpgl")

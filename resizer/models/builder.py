@@ -1,7 +1,10 @@
 """`build`: image -> prediction models, a resizer in front of a backbone (Section 3, Table 3).
 
-Layer names (stable, used by checkpoints and transfer between models):
-  input -> `learned_resizer` (LearnedResizer) or `fixed_resizer` (keras Resizing)
+Every choice comes from its registry: the task (resizer.tasks), the backbone
+(resizer.models.backbones) and the resizer (resizer.resizers).
+
+Layer names (stable, used by checkpoints and transfer between models; `parts(model)` finds them):
+  input -> the resizer's layer (`learned_resizer` (LearnedResizer), or `fixed_resizer` (keras Resizing))
         -> `normalization` (the backbone's own input normalisation, after the resizer, so
            the resizer works in [0, 1] image space)
         -> `backbone` (nested features model) -> `head_dropout`
@@ -16,14 +19,10 @@ from __future__ import annotations
 
 import keras
 
-from resizer.layers import LearnedResizer, check_interpolation, normalize_size
-from resizer.models.backbones import BACKBONES
-
-TASKS = ("classification", "iqa")
-FIXED_RESIZERS = ("bilinear", "bicubic")
-RESIZERS = ("learned",) + FIXED_RESIZERS
-IQA_BINS = 10  # AVA ratings 1..10
-IQA_DROPOUT = 0.75  # NIMA's head (Talebi & Milanfar 2018, the paper's [37])
+from resizer import tasks as tasks_lib
+from resizer.layers import check_interpolation, normalize_size
+from resizer.models import backbones as backbones_lib
+from resizer import resizers as resizers_lib
 
 
 @keras.saving.register_keras_serializable(package="resizer")
@@ -47,9 +46,32 @@ class ChannelAffine(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
-def _check_choice(value, choices, what):
-    if value not in choices:
-        raise ValueError(f"Unknown {what} {value!r}; expected one of {', '.join(choices)}.")
+@keras.saving.register_keras_serializable(package="resizer")
+class KerasPreprocessing(keras.layers.Layer):
+    """A keras.applications `preprocess_input` (named by its dotted path) on [0, 1] images x 255."""
+
+    def __init__(self, function, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+
+    def call(self, x):
+        import importlib
+
+        module, _, name = self.function.rpartition(".")
+        return getattr(importlib.import_module(module), name)(x * 255.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "function": self.function}
+
+
+def normalization_layer(spec):
+    """The backbone's own input normalisation, taking [0, 1] images (the layer `normalization`)."""
+    if spec.keras_preprocess:
+        return KerasPreprocessing(spec.keras_preprocess, name="normalization")
+    return ChannelAffine(spec.scale, spec.offset, name="normalization")
 
 
 @keras.saving.register_keras_serializable(package="resizer")
@@ -58,41 +80,24 @@ class ResizerModel(keras.Model):
 
     def __init__(self, task, backbone, resizer="learned", input_size=224, output_size=224, filters=16,
                  num_res_blocks=1, num_classes=None, interpolation="bilinear", dropout=None, name=None, **kwargs):
-        _check_choice(task, TASKS, "task")
-        _check_choice(backbone, tuple(BACKBONES), "backbone")
-        _check_choice(resizer, RESIZERS, "resizer")
+        task_spec = tasks_lib.get(task)
+        spec = backbones_lib.get(backbone)
+        resizer_spec = resizers_lib.get(resizer)
         check_interpolation(interpolation)
         in_hw = normalize_size(input_size, "input_size")
         out_hw = normalize_size(output_size, "output_size")
-        if task == "iqa":
-            if num_classes not in (None, IQA_BINS):
-                raise ValueError(f"task='iqa' predicts the {IQA_BINS}-bin AVA rating histogram; "
-                                 f"num_classes={num_classes!r} is not allowed (leave it unset).")
-            num_classes = IQA_BINS
-        elif num_classes is None:
-            num_classes = 1000
-        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
-        spec = BACKBONES[backbone]
+        num_classes = task_spec.check_num_classes(num_classes)
         if dropout is None:
-            dropout = IQA_DROPOUT if task == "iqa" else spec.classifier_dropout
+            dropout = spec.classifier_dropout if task_spec.head_dropout is None else task_spec.head_dropout
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
 
         images = keras.Input(in_hw + (3,), name="images")
-        if resizer == "learned":
-            x = LearnedResizer(out_hw, filters=filters, num_res_blocks=num_res_blocks, interpolation=interpolation,
-                               name="learned_resizer")(images)
-        else:
-            x = keras.layers.Resizing(*out_hw, interpolation=resizer, name="fixed_resizer")(images)
-        x = ChannelAffine(spec.scale, spec.offset, name="normalization")(x)
+        x = resizer_spec.make(out_hw, filters, num_res_blocks, interpolation)(images)
+        x = normalization_layer(spec)(x)
         x = spec.make(out_hw + (3,))(x)
-        x = keras.layers.Dropout(float(dropout), name="head_dropout")(x)
-        if task == "classification":
-            outputs = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
-        else:
-            outputs = keras.layers.Dense(IQA_BINS, activation="softmax", dtype="float32", name="scores")(x)
-        name = name or f"{backbone}_{resizer}_{in_hw[0]}x{in_hw[1]}_to_{out_hw[0]}x{out_hw[1]}_{task}"
+        outputs = task_spec.make_head(x, num_classes, dropout)
+        name = name or f"{backbone.replace(':', '_')}_{resizer}_{in_hw[0]}x{in_hw[1]}_to_{out_hw[0]}x{out_hw[1]}_{task}"
         super().__init__(inputs=images, outputs=outputs, name=name, **kwargs)
         self.build_kwargs = {
             "task": task, "backbone": backbone, "resizer": resizer, "input_size": list(in_hw),
@@ -102,7 +107,7 @@ class ResizerModel(keras.Model):
 
     @property
     def head_name(self):
-        return "logits" if self.build_kwargs["task"] == "classification" else "scores"
+        return tasks_lib.get(self.build_kwargs["task"]).head_name
 
     def get_config(self):
         return {**self.build_kwargs, "name": self.name}
@@ -113,29 +118,31 @@ class ResizerModel(keras.Model):
 
 
 def build(task, backbone, resizer="learned", input_size=224, output_size=224, filters=16, num_res_blocks=1,
-          num_classes=None, interpolation="bilinear", dropout=None, weights=None, name=None):
-    """Builds image -> prediction with a resizer in front of a backbone.
+          num_classes=None, interpolation="bilinear", dropout=None, name=None, backbone_normalisation=None):
+    """Builds image -> prediction with a resizer in front of a backbone, with random weights
+    (`resizer.models.build` also loads pretrained ones).
 
     Args:
       task: "classification" (float32 logits, `num_classes`, default 1000) or "iqa"
         (float32 softmax over the 10 AVA rating bins).
-      backbone: a key of `BACKBONES` (the paper's five, or "tiny_cnn").
-      resizer: "learned" (LearnedResizer, `filters` = n, `num_res_blocks` = r,
-        `interpolation` for its internal resizes) or a fixed "bilinear"/"bicubic" resize.
+      backbone: a registered backbone name (resizer.models.backbones: the paper's five,
+        "tiny_cnn", "inception_v3", "keras:<any keras.applications model>"), or a Keras model
+        of your own (registered as "user:<its name>", see backbones.from_model).
+      resizer: a registered resizer (resizer.resizers): "learned" (LearnedResizer,
+        `filters` = n, `num_res_blocks` = r, `interpolation` for its internal resizes) or a
+        fixed "bilinear"/"bicubic" resize.
       input_size, output_size: int or (height, width); the model takes
         (batch, *input_size, 3) floats in [0, 1], the backbone sees output_size.
       dropout: before the head; default 0.75 for IQA (NIMA), the original model's for
         classification (0.2 Inception-v2 and EfficientNet-B0, 0 for the others).
-      weights: None (random), "imagenet" (Keras cache) or a path; see
-        `resizer.models.weights.load_pretrained`. Not part of the model config.
+      backbone_normalisation: with a Keras model as `backbone`, (scale, offset) per channel
+        that map [0, 1] images to what it expects (default: none).
     """
+    if isinstance(backbone, keras.Model):
+        backbone = backbones_lib.from_model(backbone, normalisation=backbone_normalisation).name
     model = ResizerModel(task, backbone, resizer=resizer, input_size=input_size, output_size=output_size,
                          filters=filters, num_res_blocks=num_res_blocks, num_classes=num_classes,
                          interpolation=interpolation, dropout=dropout, name=name)
-    if weights is not None:
-        from resizer.models.weights import load_pretrained
-
-        load_pretrained(model, weights)
     return model
 
 
@@ -144,3 +151,12 @@ def build_from_config(config):
     if not isinstance(config, dict):
         raise ValueError(f"build_from_config expects a dict of build() arguments, got {type(config).__name__}.")
     return ResizerModel.from_config(dict(config))
+
+
+def parts(model):
+    """{"resizer": its trained resizer layer or None, "backbone": ..., "head": ...}: the named parts
+    of a ResizerModel that checkpoints, weight loading, export and figures address."""
+    names = {layer.name: layer for layer in model.layers}
+    learned = [names[n] for n in resizers_lib.learned_layer_names() if n in names]
+    return {"resizer": learned[0] if learned else None, "backbone": names["backbone"],
+            "head": names[model.head_name]}
