@@ -188,6 +188,13 @@ class Config:
     def global_eval_batch(self):
         return self.eval_batch_size or self.batch_size
 
+    def model_config(self):
+        """The resizer.models.build arguments of the run's model (saved as the run's model.json)."""
+        return {"task": self.task, "backbone": self.backbone, "resizer": self.resizer, "input_size": self.model_input,
+                "output_size": self.output, "filters": self.filters, "num_res_blocks": self.res_blocks,
+                "num_classes": None if self.task_spec.num_classes else self.num_classes,
+                "interpolation": self.interpolation}
+
     def resolved_model_dir(self):
         if self.model_dir:
             return self.model_dir

@@ -86,17 +86,24 @@ class Registry:
 
 
 class ModuleRegistry:
-    """name -> module of `package` with that file name, imported when first asked for."""
+    """name -> module of `package` with that file name, imported when first asked for; modules
+    elsewhere (a user's own) join with `register(name, module)`."""
 
     def __init__(self, kind, package):
         self.kind, self.package = kind, package
+        self.extra = {}
+
+    def register(self, name, module):
+        self.extra[name] = module
+        return module
 
     def names(self):
-        return tuple(_package_modules(self.package))
+        return tuple(_package_modules(self.package)) + tuple(n for n in self.extra if n not in _package_modules(self.package))
 
     def module(self, name):
-        if name not in self.names():
-            raise _unknown(self.kind, name, self.names())
+        self.check(name)
+        if name in self.extra:
+            return self.extra[name]
         return importlib.import_module(f"{self.package}.{name}")
 
     def check(self, name):

@@ -4,7 +4,7 @@ size of Table 4, with the wall-time ratio beside the FLOPS ratio of the same two
     python scripts/bench_train.py                                  # the four Table 4 backbones
     python scripts/bench_train.py --backbones=resnet50 --sizes=368 --batch_size=8
 
-The step is the real one of scripts/train.py (resizer.training.loop.make_train_step:
+The step is the real one of scripts/train.py (resizer.training.steps.make_train_step:
 forward, smoothed cross-entropy, weight decay, momentum SGD update) on a fixed random batch,
 so the input pipeline is not measured. Prints CSV:
 
@@ -38,18 +38,20 @@ def time_model(values):
     import tensorflow as tf
 
     from resizer import flops, losses
-    from resizer.training import loop, runtime
+    from resizer.training import runtime
+    from resizer.training.model import Run, build_model
+    from resizer.training.steps import make_train_step
 
     cfg = config.make({"experiment": "bench", "backbone": values["backbone"], "output": FLAGS.output,
                        "batch_size": FLAGS.batch_size, "jit_compile": FLAGS.jit_compile, "strategy": "one_device",
                        **{k: v for k, v in values.items() if k != "backbone"}})
     strategy = runtime.make_strategy(cfg.strategy)
     with strategy.scope():
-        model = loop.build_model(cfg)
+        model = build_model(cfg)
         optimizer = keras.optimizers.SGD(0.005, momentum=0.9)
         optimizer.build(model.trainable_variables)
-    run = loop.Run(cfg, strategy, model, "", True, 0)
-    step = loop.make_train_step(run, optimizer, losses.for_task("classification"), [])
+    run = Run(cfg, strategy, model, "", True, 0)
+    step = make_train_step(run, optimizer, losses.for_task("classification"), [])
     images = tf.random.uniform((cfg.batch_size, cfg.model_input, cfg.model_input, 3), seed=1)
     labels = tf.zeros((cfg.batch_size,), tf.int32)
     batches = iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors((images, labels)).repeat()))

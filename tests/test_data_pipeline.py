@@ -57,8 +57,7 @@ def _fake_module(name, pipeline_options=True, task="classification"):
 @pytest.fixture
 def fake(monkeypatch):
     for name, kwargs in (("fake", {}), ("fake_decoded", {"pipeline_options": False}), ("fake_iqa", {"task": "iqa"})):
-        monkeypatch.setitem(sys.modules, f"fake_data_{name}", _fake_module(name, **kwargs))
-        monkeypatch.setitem(registry.MODULES, name, f"fake_data_{name}")
+        monkeypatch.setitem(registry.DATASETS.extra, name, _fake_module(name, **kwargs))
     return "fake"
 
 
@@ -203,7 +202,8 @@ def test_dataset_facts():
     assert data.crop_conventions("imagenet2012") == ("inception_crop_area0.08-1_aspect3/4-4/3+flip",
                                                      "central_crop_0.875")
     assert data.crop_conventions("cifar10") == ("pad4_random_crop+flip", "full_image")
-    assert registry.MODULES["synthetic"] == "resizer.datasets.synthetic"
+    assert registry.module("synthetic").__name__ == "resizer.datasets.synthetic"
+    assert set(registry.names()) >= {"imagenet2012", "ava", "cifar10", "synthetic"}
 
 
 def test_synthetic_dispatches_to_the_demo_module():

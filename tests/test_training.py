@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from resizer.models import build
 from resizer.training import checkpoints, schedule
-from resizer.training.loop import _is_decayed, weights_fingerprint
+from resizer.training.loop import weights_fingerprint
+from resizer.training.optim import is_decayed as _is_decayed
 
 
 def test_plan_counts_steps_in_global_batches():

@@ -11,16 +11,17 @@ import numpy as np, tensorflow as tf, keras
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from resizer import config, losses
-from resizer.training import loop
+from resizer.training.model import Run, build_model
+from resizer.training.steps import make_train_step
 cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "output": 16, "batch_size": 4, "jit_compile": True,
                    "num_classes": 4, "weight_decay": 0.0})
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 with strategy.scope():
-    model = loop.build_model(cfg)
+    model = build_model(cfg)
     optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
     optimizer.build(model.trainable_variables)
 before = [v.numpy() for v in model.trainable_variables]
-step = loop.make_train_step(loop.Run(cfg, strategy, model, "", True, 0), optimizer, losses.for_task("classification"), [])
+step = make_train_step(Run(cfg, strategy, model, "", True, 0), optimizer, losses.for_task("classification"), [])
 data = tf.data.Dataset.from_tensors((tf.random.uniform((4, 16, 16, 3), seed=1), tf.constant([0, 1, 2, 3]))).repeat()
 loss, total = (float(x) for x in step(iter(strategy.experimental_distribute_dataset(data))))
 moved = sum(not np.allclose(a, v.numpy()) for a, v in zip(before, model.trainable_variables))

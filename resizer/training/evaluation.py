@@ -1,0 +1,112 @@
+"""Evaluation of a run: the task's metrics over the evaluation split, results.json, and
+scripts/eval.py's restore-then-evaluate."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import tensorflow as tf
+
+from resizer import results as results_lib
+from resizer.training import checkpoints, data, init, replicas, report, runtime
+from resizer.training.model import Run, build_model, check_model_config, write_model_config
+from resizer.training.progress import write_scalars
+
+
+def evaluate(run):
+    """Metrics of the model on the evaluation split: ({name: value}, examples evaluated)."""
+    cfg, strategy, model = run.cfg, run.strategy, run.model
+    with strategy.scope():
+        metrics = cfg.task_spec.make_metrics()
+        loss_sum = keras.metrics.Sum(name="loss_sum")
+        count = keras.metrics.Sum(name="count")
+        loss_fn = cfg.task_spec.make_loss(cfg.label_smoothing)
+
+    def replica_step(images, targets):
+        predictions = model(images, training=False)
+        for metric in metrics:
+            metric.update_state(targets, predictions)
+        loss_sum.update_state(tf.reduce_sum(loss_fn.call(targets, predictions)))
+        count.update_state(tf.cast(tf.shape(images)[0], tf.float32))
+
+    @tf.function(reduce_retracing=True)
+    def eval_step(batch):
+        strategy.run(replica_step, args=batch)
+
+    def dataset_fn(input_context):
+        return data.dataset(cfg, training=False, seed=cfg.seed, input_context=input_context)[0]
+
+    for batch in strategy.distribute_datasets_from_function(dataset_fn):
+        eval_step(batch)
+    examples = int(count.result())
+    values = {m.name: float(m.result()) for m in metrics}
+    values["loss"] = float(loss_sum.result()) / max(examples, 1)
+    return values, examples
+
+
+def evaluate_and_report(run, steps, plan):
+    """Evaluates, writes results.json (chief) and the eval TensorBoard scalars; returns the results."""
+    from resizer import flops
+    from resizer.data import crop_conventions
+
+    cfg = run.cfg
+    values, examples = evaluate(run)
+    if not run.chief:
+        return None
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # the profiler's TF1 deprecation notices
+    try:
+        gflops = flops.count_flops(run.model)
+    finally:
+        logger.setLevel(level)
+    results = report.make_results(
+        cfg, metrics=values, split_size=examples, gflops=gflops,
+        params=report.parameter_counts(run.model), steps=steps, plan=plan,
+        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset),
+        init_resizer_backbone=report.init_resizer_backbone(cfg))
+    results_lib.write(os.path.join(run.model_dir, "results.json"), results)
+    write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
+    return results
+
+
+def evaluate_checkpoint(cfg, checkpoint="", log=print):
+    """scripts/eval.py: restores a checkpoint (default: the model directory's latest; for an
+    evaluation-only experiment without one, the --init_* checkpoints), evaluates, writes
+    results.json into the model directory and returns it."""
+    strategy, worker_id, chief = replicas.setup(cfg)
+    model_dir = cfg.resolved_model_dir()
+    # Held so that a live training run cannot overwrite results.json, or delete the
+    # checkpoint being read, while this evaluation runs.
+    with replicas.chief_lock(model_dir, chief):
+        return _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log)
+
+
+def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log):
+    with strategy.scope():
+        model = build_model(cfg)
+    if chief:
+        check_model_config(model_dir, model)
+        os.makedirs(model_dir, exist_ok=True)
+        write_model_config(model_dir, model)
+    run = Run(cfg, strategy, model, model_dir, chief, worker_id)
+    if checkpoint:
+        path = checkpoints.resolve(checkpoint, cfg.runs_dir, "checkpoint")
+    else:
+        path = tf.train.latest_checkpoint(model_dir) if tf.io.gfile.isdir(model_dir) else None
+    if path:
+        tf.train.Checkpoint(model=model).read(path).expect_partial().assert_existing_objects_matched()
+        reader = tf.train.load_checkpoint(path)
+        steps = int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) if reader.has_tensor(
+            "step/.ATTRIBUTES/VARIABLE_VALUE") else 0
+        log(f"evaluating {path} (step {steps})")
+    elif cfg.evaluation_only:
+        init.initialise(run, log)
+        steps = 0
+    else:
+        raise FileNotFoundError(f"no checkpoint in {model_dir}: train first (python scripts/train.py with the same "
+                                "flags) or pass --checkpoint")
+    # The plan the run trained with (no need for the training data), else recomputed.
+    plan = None if cfg.evaluation_only else (report.read_plan(model_dir) or data.make_plan(cfg))
+    return evaluate_and_report(run, steps, plan)
