@@ -15,6 +15,7 @@ module imports neither TensorFlow nor any registry.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Optional
 
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
@@ -90,7 +91,12 @@ FLAGS = (
 
 # Smoke-run overrides: small enough for a CPU, large enough to exercise every stage.
 SMOKE = dict(dataset="synthetic", data_dir="", batch_size=2, eval_batch_size=2, train_steps=3, train_examples=8,
-             eval_examples=4, checkpoint_every_steps=2, log_every_steps=1, backbone_weights="none")
+             eval_examples=4, checkpoint_every_steps=2, keep_checkpoints=1, log_every_steps=1, backbone_weights="none",
+             cache_dir="")
+# Shaped resizers' flags: meaningless (and so refused when given) for other resizers.
+SHAPE_FLAGS = ("filters", "res_blocks", "resizer_input")
+SMOKE_NOTE = ("smoke run: generated data, a few steps, random or smoke-run weights; its metrics check that every "
+              "stage runs and mean nothing about the row")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -329,7 +335,8 @@ def from_flags(flag_values=None, backbones=None):
     from absl import flags
 
     fv = flags.FLAGS if flag_values is None else flag_values
-    return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones)
+    explicit = {name for name, _, _ in FLAGS if fv[name].present}
+    return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones, explicit=explicit)
 
 
 def for_script(argv, flag_values=None):
@@ -344,17 +351,61 @@ def for_script(argv, flag_values=None):
     if "verbosity" in fv and not fv["verbosity"].present:
         logging.set_verbosity(logging.WARNING)
     try:
-        return from_flags(fv)
+        cfg = from_flags(fv)
+        if cfg.smoke:
+            row = from_flags(_without_smoke(fv))
+            changes = smoke_changes(row, cfg)
+            print(f"{SMOKE_NOTE}.\nIt changes: {', '.join(changes)}", file=sys.stderr)
+        return cfg
     except ValueError as e:
         raise app.UsageError(str(e)) from None
 
 
-def make(values, backbones=None):
-    """A validated Config from a {field: value} dict (missing fields take the flags' defaults)."""
+class _without_smoke:
+    """A view of parsed flags with --smoke off (the row the smoke run stands for)."""
+
+    def __init__(self, fv):
+        self.fv = fv
+
+    def __getitem__(self, name):
+        flag = self.fv[name]
+        if name != "smoke":
+            return flag
+        return type("Off", (), {"value": False, "present": flag.present})()
+
+
+def smoke(cfg):
+    """The smoke run of a (validated) row: generated data, a few steps. An evaluation-only row stays
+    evaluation-only (it evaluates the smoke runs it starts from)."""
+    overrides = dict(SMOKE, table=None)
+    if cfg.evaluation_only:
+        overrides.update(train_steps=0)
+    return dataclasses.replace(cfg, **overrides)
+
+
+def smoke_changes(row, smoked):
+    """['--flag=row value -> smoke value', ...] for every setting the smoke run changes."""
+    before, after = dataclasses.asdict(row), dataclasses.asdict(smoked)
+    return [f"--{k}={before[k]!s} -> {after[k]!s}" for k in before if before[k] != after[k] and k != "table"]
+
+
+def make(values, backbones=None, explicit=()):
+    """A validated Config from a {field: value} dict (missing fields take the flags' defaults).
+
+    The row is validated as given, then (with --smoke) again after the smoke overrides, so a bad
+    value is refused even when the smoke run would replace it. `explicit`: the flags the user set
+    (absl's `present`); a shaped resizer's flags set for a resizer that has no shape are refused."""
     unknown = sorted(set(values) - {f.name for f in dataclasses.fields(Config)})
     if unknown:
         raise ValueError(f"--{unknown[0]}: unknown setting (known: see --helpfull)")
-    cfg = Config(**values)
+    cfg = validate(Config(**values), backbones=backbones)
+    from resizer import resizers
+
+    if not resizers.get(cfg.resizer).shaped:
+        ignored = [f for f in SHAPE_FLAGS if f in explicit and values.get(f) is not None]
+        _check(not ignored, ignored[0] if ignored else "resizer",
+               f"--resizer={cfg.resizer} has no {', '.join(ignored)}; it would be ignored (unset it, or use a "
+               "learned resizer)")
     if cfg.smoke:
-        cfg = dataclasses.replace(cfg, **SMOKE, table=None)
-    return validate(cfg, backbones=backbones)
+        cfg = validate(smoke(cfg), backbones=backbones)
+    return cfg

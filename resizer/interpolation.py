@@ -7,6 +7,8 @@ on it would silently stop learning.
 
 from __future__ import annotations
 
+import difflib
+
 # tf.image.resize / keras.ops.image.resize method names.
 METHODS = ("bilinear", "bicubic", "area", "lanczos3", "lanczos5", "mitchellcubic", "gaussian", "nearest")
 NO_GRADIENT = ("area",)
@@ -23,5 +25,7 @@ def check(interpolation, differentiable=False):
             "resizing, so the resizer could not be trained. Use one of " + ", ".join(DIFFERENTIABLE) + ".")
     choices = DIFFERENTIABLE if differentiable else METHODS
     if interpolation not in choices:
-        raise ValueError(f"Unknown interpolation {interpolation!r}; expected one of {', '.join(choices)}.")
+        close = difflib.get_close_matches(str(interpolation), choices, n=2)
+        raise ValueError(f"Unknown interpolation {interpolation!r}; expected one of {', '.join(choices)}."
+                         + (f" Did you mean {', '.join(close)}?" if close else ""))
     return interpolation

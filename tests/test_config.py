@@ -109,3 +109,64 @@ def test_script_rejects_a_bad_flag_file_before_reading_data(tmp_path):
     assert "--resizer_input: 8 is smaller than --output=16" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not model_dir.exists()
+
+
+def test_names_come_from_their_registries():
+    from resizer import resizers, tasks
+    from resizer.data import distortions, registry
+
+    for flag, good, bad in (("dataset", "cifar10", "cifar"), ("resizer", "bicubic", "bicubik"),
+                            ("distortion", "jpeg_q10", "jpeg_q11"), ("interpolation", "lanczos3", "lanczos")):
+        make(**{flag: good}, **({"task": "classification"} if flag == "dataset" else {}))
+        with pytest.raises(ValueError, match=rf"^--{flag}: Unknown .*Did you mean"):
+            make(**{flag: bad})
+    assert {"learned", "bilinear", "bicubic"} <= set(resizers.names())
+    assert set(tasks.names()) >= {"classification", "iqa"} and "downscale4x" in distortions.names()
+    assert "synthetic" in registry.names()
+    with pytest.raises(ValueError, match="^--task: --task=classification does not fit --dataset=ava, a iqa dataset"):
+        make(dataset="ava")
+
+
+def test_backbone_registry_and_keras_names():
+    cfg = config.make({"experiment": "x", "backbone": "keras:MobileNetV3Small"})
+    assert cfg.backbone == "keras:MobileNetV3Small"
+    with pytest.raises(ValueError, match="^--backbone: .*no model 'MobileNetV3Smal'.*did you mean keras:MobileNetV3Small"):
+        config.make({"experiment": "x", "backbone": "keras:MobileNetV3Smal"})
+    with pytest.raises(ValueError, match="^--backbone: Unknown backbone 'resnet5'.*Did you mean resnet50"):
+        config.make({"experiment": "x", "backbone": "resnet5"})
+    with pytest.raises(ValueError, match="^--backbone_module: cannot import 'no_such_module_here'"):
+        config.make({"experiment": "x", "backbone_module": "no_such_module_here"})
+
+
+def test_smoke_of_an_evaluation_only_row_stays_evaluation_only():
+    row = dict(experiment="x", resizer="learned", resizer_input=368, train_epochs=0.0, init_backbone_from="a",
+               init_resizer_from="a")
+    cfg = make(**row, smoke=True)
+    assert cfg.evaluation_only and cfg.dataset == "synthetic" and cfg.keep_checkpoints == 1
+    assert not make(**{**row, "train_epochs": 1.0}, smoke=True).evaluation_only
+
+
+def test_smoke_validates_the_row_first_and_lists_what_it_changes():
+    with pytest.raises(ValueError, match="^--batch_size: must be >= 1, got 0"):
+        make(batch_size=0, smoke=True)
+    with pytest.raises(ValueError, match="^--task: "):
+        make(dataset="ava", smoke=True)
+    row = make(batch_size=3)
+    changes = config.smoke_changes(row, config.smoke(row))
+    assert "--batch_size=3 -> 2" in changes and "--dataset=imagenet2012 -> synthetic" in changes
+
+
+def test_smoke_says_what_it_changes_on_the_command_line():
+    out = subprocess.run([sys.executable, "scripts/train.py", "--experiment=x", "--backbone=tiny_cnn", "--output=16",
+                          "--batch_size=3", "--smoke", "--runs_dir=/nonexistent/never", "--train_steps=0",
+                          "--train_epochs=0", "--init_backbone_from=zzz"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "smoke run: generated data" in out.stderr and "--batch_size=3 -> 2" in out.stderr, out.stderr[-2000:]
+
+
+def test_shape_flags_of_a_fixed_resizer_are_refused_not_ignored():
+    fv = parse(["--experiment=x", "--backbone=resnet50", "--resizer=bilinear", "--filters=32"])
+    with pytest.raises(ValueError, match="^--filters: --resizer=bilinear has no filters; it would be ignored"):
+        config.from_flags(fv, backbones=BACKBONES)
+    fv = parse(["--experiment=x", "--backbone=resnet50", "--resizer=learned", "--resizer_input=256", "--filters=32"])
+    assert config.from_flags(fv, backbones=BACKBONES).filters == 32
