@@ -85,6 +85,11 @@ def render(index, *, stream, seed, image_size, patches, amplitude, num_classes, 
 _generated = {}  # (split, options) -> numpy arrays: a process renders each split once
 
 
+def run_options(task, num_examples):
+    """source() options of a run: its task, and only the examples it uses rendered (smoke runs: a handful)."""
+    return {"task": task, "size": num_examples}
+
+
 def source(split, data_dir=None, *, image_size=64, patches=2, amplitude=(0.08, 0.2), size=None, seed=0,
            num_classes=len(CLASSES), task="classification"):
     """The generated split as un-batched examples: (tf.data.Dataset, number of examples).

@@ -12,10 +12,14 @@ def epoch_seed(seed, epoch):
 
 
 def _source_options(cfg, training):
-    if cfg.dataset != "synthetic":
+    """A dataset module's `run_options(task, num_examples)`, where it has one (the generated data:
+    which task to generate for, and how many examples to render), else none."""
+    from resizer.data import registry
+
+    module = registry.module(cfg.dataset)
+    if not hasattr(module, "run_options"):
         return None
-    # Render only the examples used (smoke runs use a handful).
-    return {"task": cfg.task, "size": (cfg.train_examples if training else cfg.eval_examples) or None}
+    return module.run_options(cfg.task, (cfg.train_examples if training else cfg.eval_examples) or None)
 
 
 def dataset(cfg, *, training, seed, input_context=None, batch_size=None, skip_batches=0):
