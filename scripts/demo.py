@@ -1,7 +1,7 @@
 """`make demo`: a bilinear baseline and a learned-resizer model of the same small classifier,
 trained and evaluated on generated data, side by side.
 
-The task (resizer/data/synthetic.py): 64 px images whose class is a fine texture; the
+The task (resizer/datasets/synthetic.py): 64 px images whose class is a fine texture; the
 baseline sees them shrunk to 16 px by the pipeline's bilinear resize, the other model
 shrinks 64 -> 16 with a learned resizer trained jointly. Both runs use the very scripts and
 flag files of the paper's experiments (configs/demo/*.flags):
