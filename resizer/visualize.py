@@ -27,6 +27,9 @@ from resizer.layers import LearnedResizer, resize_images  # noqa: E402
 # still life and an outdoor scene.
 DEFAULT_IMAGES = ("astronaut", "chelsea", "coffee", "rocket")
 RESIZER_LAYER = "learned_resizer"
+# Names of the trained resizer layers a model may hold (resizer.models names them so):
+# export and TensorBoard images find the resizer by these, whatever its class.
+RESIZER_LAYERS = (RESIZER_LAYER, "muller_resizer")
 
 
 def _import_models():
@@ -47,6 +50,13 @@ def find_resizer(model):
         what = "no LearnedResizer (a bilinear/bicubic baseline?)" if not found else f"{len(found)} LearnedResizers"
         raise ValueError(f"model {model.name!r} has {what}; visualize needs a model with one learned resizer.")
     return found[0]
+
+
+def resizer_layer(model):
+    """The model's trained resizer layer (one of RESIZER_LAYERS), or None for a fixed resize."""
+    names = {layer.name: layer for layer in model.layers}
+    found = [names[n] for n in RESIZER_LAYERS if n in names]
+    return found[0] if found else None
 
 
 def _model_input_size(model):
