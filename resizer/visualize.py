@@ -59,7 +59,8 @@ def resizer_layer(model):
     return found[0] if found else None
 
 
-def _model_input_size(model):
+def model_input_size(model):
+    """(height, width) of a model's fixed image input, or None."""
     shape = getattr(model, "input_shape", None)
     if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
         return int(shape[1]), int(shape[2])
@@ -78,7 +79,7 @@ def _load_keras(source):
         model = keras.saving.load_model(source, compile=False)
     except Exception as e:  # Keras raises many types for foreign or corrupt files
         raise ValueError(f"cannot load {source} as a Keras model: {e}") from e
-    return find_resizer(model), _model_input_size(model)
+    return find_resizer(model), model_input_size(model)
 
 
 def _load_training_checkpoint(prefix, config_path):
@@ -211,6 +212,16 @@ def display_learned(learned, display="clip"):
     raise ValueError(f"display {display!r}: expected one of {DISPLAYS}")
 
 
+def difference_map(difference):
+    """(|learned - plain| averaged over channels, its display maximum): the 99.5th percentile,
+    as a few extreme pixels would wash the map out."""
+    diff = np.abs(difference).mean(axis=-1)
+    return diff, max(float(np.percentile(diff, 99.5)), 1e-6)
+
+
+DIFFERENCE_CMAP = "magma"
+
+
 def figure(resizer, images, names, input_size=None, title=None, display="clip"):
     """A matplotlib Figure: one row per image, 4 panels (original, plain, learned, |difference|)."""
     if not images:
@@ -223,8 +234,7 @@ def figure(resizer, images, names, input_size=None, title=None, display="clip"):
     for row, (image, name) in zip(axes, zip(images, names)):
         p = resize_panels(resizer, image, input_size)
         learned, caption = display_learned(p["learned"], display)
-        diff = np.abs(p["difference"]).mean(axis=-1)
-        scale = max(float(np.percentile(diff, 99.5)), 1e-6)  # a few extreme pixels would wash it out
+        diff, scale = difference_map(p["difference"])
         h, w = p["original"].shape[:2]
         panels = ((p["original"], f"{name}: input {h}x{w}"),
                   (p["plain"].clip(0, 1), f"{method} {out_h}x{out_w}"),
@@ -232,7 +242,7 @@ def figure(resizer, images, names, input_size=None, title=None, display="clip"):
                   (diff, f"|learned - {method}| (0 to {scale:.3f})"))
         for ax, (array, label) in zip(row, panels):
             if array.ndim == 2:
-                ax.imshow(array, cmap="magma", vmin=0.0, vmax=scale, interpolation="nearest")
+                ax.imshow(array, cmap=DIFFERENCE_CMAP, vmin=0.0, vmax=scale, interpolation="nearest")
             else:
                 ax.imshow(array, interpolation="nearest")
             ax.set_title(label, fontsize=8)

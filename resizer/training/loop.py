@@ -36,7 +36,7 @@ import tensorflow as tf
 from resizer import losses as losses_lib
 from resizer import metrics as metrics_lib
 from resizer import results as results_lib
-from resizer.training import checkpoints, report, runtime, schedule
+from resizer.training import checkpoints, report, runtime, schedule, tb_images
 from resizer.training.progress import Progress, write_scalars
 
 
@@ -436,6 +436,7 @@ def evaluate_and_report(run, steps, plan):
         init_resizer_backbone=report.init_resizer_backbone(cfg))
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
     write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
+    tb_images.write_resizer_images(run.model, tb_images.sample_images(), steps, os.path.join(run.model_dir, "eval"))
     return results
 
 
