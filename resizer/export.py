@@ -25,12 +25,16 @@ memory into the weights: every layer with a variable (conv, dense, batch norm) c
 garbage (1e33) or NaN, and the whole resizer as all-NaN; variable-free ops (the half-pixel
 bilinear resize included) convert exactly. `ExportArchive` tracks the raw `tf.Variable`s
 (`v.value`) instead, so its SavedModel restores in graph mode too and converts to within
-2e-6 (tests/test_export.py checks both files against the Keras layer).
+2e-6; `from_keras_model` is, under Keras 3, exactly ExportArchive + `from_saved_model`.
+tests/test_export.py checks both files, and `from_saved_model` of the exported SavedModel,
+against the Keras layer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
 
@@ -112,7 +116,8 @@ def tflite_bytes(model, float16=False):
     if float16:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
-    return converter.convert()
+    with contextlib.redirect_stdout(io.StringIO()):  # ExportArchive prints every endpoint's signature
+        return converter.convert()
 
 
 def default_path(model_dir, fmt, input_size, float16):
