@@ -9,7 +9,6 @@ clipped, and the share of clipped values is printed on the figure.
 from __future__ import annotations
 
 import glob
-import json
 import os
 
 import matplotlib
@@ -21,12 +20,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from resizer import resizers  # noqa: E402
 from resizer.layers import LearnedResizer, resize_images  # noqa: E402
 
 # Photographs shipped inside the scikit-image wheel (no download): a person, a cat, a
 # still life and an outdoor scene.
 DEFAULT_IMAGES = ("astronaut", "chelsea", "coffee", "rocket")
-RESIZER_LAYER = "learned_resizer"
+RESIZER_LAYER = resizers.get("learned").layer_name
 
 
 def _import_models():
@@ -49,7 +49,15 @@ def find_resizer(model):
     return found[0]
 
 
-def _model_input_size(model):
+def resizer_layer(model):
+    """The model's trained resizer layer (resizer.models.parts), or None for a fixed resize."""
+    from resizer.models import parts
+
+    return parts(model)["resizer"]
+
+
+def model_input_size(model):
+    """(height, width) of a model's fixed image input, or None."""
     shape = getattr(model, "input_shape", None)
     if isinstance(shape, tuple) and len(shape) == 4 and shape[1] and shape[2]:
         return int(shape[1]), int(shape[2])
@@ -68,33 +76,18 @@ def _load_keras(source):
         model = keras.saving.load_model(source, compile=False)
     except Exception as e:  # Keras raises many types for foreign or corrupt files
         raise ValueError(f"cannot load {source} as a Keras model: {e}") from e
-    return find_resizer(model), _model_input_size(model)
+    return find_resizer(model), model_input_size(model)
 
 
-def _load_training_checkpoint(prefix, config_path):
-    """The learned resizer of a scripts/train.py checkpoint: the run's model rebuilt from its
-    config.json, restored as scripts/eval.py restores it."""
+def _load_training_checkpoint(prefix, directory):
+    """The learned resizer of a scripts/train.py checkpoint (resizer.training.model.load_run)."""
     _import_models()
-    from resizer import models
+    from resizer.training.model import load_run
 
-    try:
-        with open(config_path) as f:
-            cfg = json.load(f)
-        if cfg["resizer"] != "learned":
-            raise ValueError(f"{config_path}: the run used --resizer={cfg['resizer']}; it has no learned resizer "
-                             "to show")
-        side = cfg["resizer_input"]
-        model = models.build(cfg["task"], cfg["backbone"], resizer="learned", input_size=side,
-                             output_size=cfg["output"], filters=cfg["filters"], num_res_blocks=cfg["res_blocks"],
-                             num_classes=cfg["num_classes"] if cfg["task"] == "classification" else None,
-                             interpolation=cfg["interpolation"])
-    except (OSError, KeyError, TypeError) as e:
-        raise ValueError(f"cannot rebuild the run's model from {config_path}: {e!r}") from e
-    try:
-        tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as e:
-        raise ValueError(f"{prefix} does not fit the model of {config_path}: {e}") from e
-    return find_resizer(model), (side, side)
+    model, cfg = load_run(directory, prefix)
+    if resizer_layer(model) is None:
+        raise ValueError(f"{directory}: the run used --resizer={cfg.resizer}; it has no learned resizer to show")
+    return find_resizer(model), model_input_size(model)
 
 
 def load_resizer(path):
@@ -115,7 +108,7 @@ def load_resizer(path):
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     config_path = os.path.join(directory, "config.json")
     if prefix and os.path.isfile(config_path):
-        return _load_training_checkpoint(prefix, config_path)
+        return _load_training_checkpoint(prefix, directory)
     keras_file = _keras_file(directory) if os.path.isdir(directory) else None
     if keras_file:
         return _load_keras(keras_file)
@@ -201,6 +194,16 @@ def display_learned(learned, display="clip"):
     raise ValueError(f"display {display!r}: expected one of {DISPLAYS}")
 
 
+def difference_map(difference):
+    """(|learned - plain| averaged over channels, its display maximum): the 99.5th percentile,
+    as a few extreme pixels would wash the map out."""
+    diff = np.abs(difference).mean(axis=-1)
+    return diff, max(float(np.percentile(diff, 99.5)), 1e-6)
+
+
+DIFFERENCE_CMAP = "magma"
+
+
 def figure(resizer, images, names, input_size=None, title=None, display="clip"):
     """A matplotlib Figure: one row per image, 4 panels (original, plain, learned, |difference|)."""
     if not images:
@@ -213,8 +216,7 @@ def figure(resizer, images, names, input_size=None, title=None, display="clip"):
     for row, (image, name) in zip(axes, zip(images, names)):
         p = resize_panels(resizer, image, input_size)
         learned, caption = display_learned(p["learned"], display)
-        diff = np.abs(p["difference"]).mean(axis=-1)
-        scale = max(float(np.percentile(diff, 99.5)), 1e-6)  # a few extreme pixels would wash it out
+        diff, scale = difference_map(p["difference"])
         h, w = p["original"].shape[:2]
         panels = ((p["original"], f"{name}: input {h}x{w}"),
                   (p["plain"].clip(0, 1), f"{method} {out_h}x{out_w}"),
@@ -222,7 +224,7 @@ def figure(resizer, images, names, input_size=None, title=None, display="clip"):
                   (diff, f"|learned - {method}| (0 to {scale:.3f})"))
         for ax, (array, label) in zip(row, panels):
             if array.ndim == 2:
-                ax.imshow(array, cmap="magma", vmin=0.0, vmax=scale, interpolation="nearest")
+                ax.imshow(array, cmap=DIFFERENCE_CMAP, vmin=0.0, vmax=scale, interpolation="nearest")
             else:
                 ax.imshow(array, interpolation="nearest")
             ax.set_title(label, fontsize=8)

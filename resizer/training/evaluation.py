@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from resizer import results as results_lib
-from resizer.training import checkpoints, data, init, replicas, report, runtime
+from resizer.training import checkpoints, data, init, replicas, report, runtime, tb_images
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import write_scalars
 
@@ -68,6 +68,7 @@ def evaluate_and_report(run, steps, plan):
         init_resizer_backbone=report.init_resizer_backbone(cfg))
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
     write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
+    tb_images.write_resizer_images(run.model, tb_images.sample_images(), steps, os.path.join(run.model_dir, "eval"))
     return results
 
 

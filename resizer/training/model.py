@@ -75,3 +75,37 @@ def rebuild(model_dir, cfg=None):
             raise FileNotFoundError(f"{model_dir} has no {MODEL_CONFIG}: pass the run's flags to rebuild its model")
         return build_model(dataclasses.replace(cfg, backbone_weights="none"))
     return build_from_config(config)
+
+
+def read_config(model_dir):
+    """The Config a run recorded in its config.json (fields this version does not know are dropped)."""
+    from resizer.config import Config
+
+    path = os.path.join(model_dir, "config.json")
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+        known = {f.name for f in dataclasses.fields(Config)}
+        return Config(**{k: v for k, v in saved.items() if k in known})
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"cannot read the run's settings from {path}: {e}") from e
+
+
+def load_run(model_dir, prefix=None):
+    """(model, cfg) of a scripts/train.py model directory, its checkpoint (default: the latest)
+    restored: what export, figures and analyses start from."""
+    import tensorflow as tf
+
+    if not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"{model_dir} does not exist: pass the model directory of a scripts/train.py run")
+    prefix = prefix or tf.train.latest_checkpoint(model_dir)
+    if prefix is None:
+        raise FileNotFoundError(f"{model_dir} holds no checkpoint: train it first (python scripts/train.py "
+                                f"--flagfile=... --model_dir={model_dir})")
+    cfg = read_config(model_dir)
+    model = rebuild(model_dir, cfg)
+    try:
+        tf.train.Checkpoint(model=model).read(prefix).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as e:
+        raise ValueError(f"{prefix} does not fit the model {model_dir} describes: {str(e).splitlines()[0]}") from None
+    return model, cfg

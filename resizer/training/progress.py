@@ -1,9 +1,10 @@
 """What a run shows while it trains: TensorBoard scalars and a console progress bar with ETA.
 
 TensorBoard event files (`<model_dir>/train`, `<model_dir>/eval`): loss, the task metrics,
-learning rate and images/s every --log_every_steps. The console gets a tqdm bar on a terminal and,
-when the output is a file or a pipe, one line per --log_every_steps with the same numbers
-and the ETA.
+learning rate and images/s every --log_every_steps; the evaluation's metrics under the same
+tags (one chart for both); resizer/training/tb_images.py adds resized images at each
+evaluation. The console gets a tqdm bar on a terminal and, when the output is a file or a
+pipe, one line per --log_every_steps with the same numbers and the ETA.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
+
+from resizer.training import report
 
 
 class Progress:
@@ -74,8 +77,8 @@ class Progress:
 
 
 def scalar(name, value):
-    """tf.summary.scalar without the tensorboard package (not a dependency here): the same
-    event record, tagged for TensorBoard's scalars plugin (`pip install tensorboard` to view)."""
+    """tf.summary.scalar without importing the tensorboard package: the same event record,
+    tagged for TensorBoard's scalars plugin (`tensorboard --logdir runs/` shows it)."""
     metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
     tf.summary.write(name, tf.constant(value, tf.float32), metadata=metadata)
 
@@ -85,9 +88,12 @@ def _fmt(value):
 
 
 def write_scalars(directory, step, scalars):
-    """One-off scalars (evaluation results) into a TensorBoard directory."""
+    """One-off scalars (evaluation results) into a TensorBoard directory.
+
+    Metric names are written as training logs them (report.METRIC_NAMES: `top1_error` ->
+    `top1_error_pct`), so that train/ and eval/ share one chart per metric."""
     writer = tf.summary.create_file_writer(directory)
     with writer.as_default(step=step):
         for name, value in scalars.items():
-            scalar(name, value)
+            scalar(report.METRIC_NAMES.get(name, name), value)
     writer.close()

@@ -1,0 +1,73 @@
+"""At each evaluation, a few fixed photographs through the run's learned resizer, in TensorBoard:
+the paper's Figures 4-6, live during training.
+
+One image summary per photograph, tag `resizer/<name>`, in `<model_dir>/eval`: three panels
+side by side, [plain resize | learned resize | |learned - plain|], drawn as resizer/visualize.py
+draws its figures (the learned output, not bounded to [0, 1], clipped; the difference as a
+magma map from 0 to its 99.5th percentile; the summary's description gives both scales).
+Small outputs are enlarged by pixel repetition so that they are readable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+# Photographs shipped inside the scikit-image wheel: fixed across runs, no download.
+IMAGES = ("astronaut", "chelsea", "coffee")
+TAG = "resizer/{}"
+MIN_HEIGHT = 128  # pixels: outputs smaller than this are enlarged by an integer factor
+_GAP = 2  # white pixels between panels
+
+
+def sample_images(names=IMAGES):
+    """{name: float32 RGB in [0, 1]} of scikit-image sample photographs."""
+    from resizer import visualize  # matplotlib: imported at the first evaluation, not with the loop
+
+    return {name: visualize.sample_image(name) for name in names}
+
+
+def panels(resizer, image, input_size):
+    """([plain | learned | difference] as one float RGB array in [0, 1], description)."""
+    import matplotlib
+
+    from resizer import visualize
+
+    p = visualize.resize_panels(resizer, image, input_size)
+    learned, caption = visualize.display_learned(p["learned"], "clip")
+    diff, scale = visualize.difference_map(p["difference"])
+    diff = matplotlib.colormaps[visualize.DIFFERENCE_CMAP](np.clip(diff / scale, 0.0, 1.0))[..., :3]
+    h = p["plain"].shape[0]
+    gap = np.ones((h, _GAP, 3), np.float32)
+    row = np.concatenate([p["plain"].clip(0, 1), gap, learned, gap, diff.astype(np.float32)], axis=1)
+    factor = max(1, math.ceil(MIN_HEIGHT / h))
+    row = row.repeat(factor, axis=0).repeat(factor, axis=1)
+    out_h, out_w = p["plain"].shape[:2]
+    method = resizer.interpolation
+    description = (f"{out_h}x{out_w}, left to right: plain {method} resize | learned resize ({caption}) | "
+                   f"|learned - {method}| (0 to {scale:.3f}, magma)"
+                   + (f"; shown enlarged {factor}x" if factor > 1 else ""))
+    return row, description
+
+
+def write_resizer_images(model, images, step, logdir):
+    """Writes one `resizer/<name>` image summary per {name: image} at `step` into `logdir`.
+
+    The images are centre-cropped and resized to the model's input as the data pipeline
+    does, then through the model's resizer layer in inference mode. A model with a fixed
+    resize has no learned output to show: nothing is written. Returns the number written."""
+    from resizer import visualize
+
+    resizer = visualize.resizer_layer(model)
+    if resizer is None:
+        return 0
+    size = visualize.model_input_size(model)
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default(step=step):
+        for name, image in images.items():
+            row, description = panels(resizer, image, size)
+            tf.summary.image(TAG.format(name), row[None], max_outputs=1, description=description)
+    writer.close()
+    return len(images)
