@@ -13,7 +13,7 @@ import dataclasses
 from typing import Optional
 
 TASKS = ("classification", "iqa")
-DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic")
+DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic", "imagenette", "image_folder", "iqa_csv")
 RESIZERS = ("learned", "bilinear", "bicubic")
 INTERPOLATIONS = ("bilinear", "bicubic")
 DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
@@ -29,6 +29,8 @@ FLAGS = (
     # Data.
     ("task", TASKS, "classification (softmax cross-entropy, top-k error) or iqa (EMD, PLCC/SRCC)."),
     ("dataset", DATASETS, "Dataset name, as resizer.data.make_dataset knows it."),
+    ("dataset_name", str, "image_folder and iqa_csv: the --name the dataset was prepared with "
+     "(scripts/prepare_data.py, docs/your-data.md); its classes and splits set --num_classes and the splits."),
     ("data_dir", str, "Directory of the dataset's files (empty: the dataset module's default)."),
     ("train_split", str, "Split trained on (every dataset here: train)."),
     ("eval_split", str, "Split evaluated and reported in results.json (ImageNet: validation)."),
@@ -84,8 +86,8 @@ FLAGS = (
 )
 
 # Smoke-run overrides: small enough for a CPU, large enough to exercise every stage.
-SMOKE = dict(dataset="synthetic", data_dir="", batch_size=2, eval_batch_size=2, train_steps=3, train_examples=8,
-             eval_examples=4, checkpoint_every_steps=2, log_every_steps=1, backbone_weights="none")
+SMOKE = dict(dataset="synthetic", dataset_name="", data_dir="", batch_size=2, eval_batch_size=2, train_steps=3,
+             train_examples=8, eval_examples=4, checkpoint_every_steps=2, log_every_steps=1, backbone_weights="none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Config:
     table: Optional[int] = None
     task: str = "classification"
     dataset: str = "imagenet2012"
+    dataset_name: str = ""
     data_dir: str = ""
     train_split: str = "train"
     eval_split: str = "validation"
@@ -135,6 +138,11 @@ class Config:
     eval_at_end: bool = True
     eval_batch_size: int = 0
     smoke: bool = False
+
+    @property
+    def dataset_id(self):
+        """The name resizer.data knows the data by: the dataset, or <dataset>/<dataset_name>."""
+        return f"{self.dataset}/{self.dataset_name}" if self.dataset_name else self.dataset
 
     @property
     def learned(self):
@@ -193,9 +201,9 @@ def validate(cfg, backbones=None):
     """Raises ValueError naming the flag at fault; returns cfg when the combination is possible."""
     _check(cfg.experiment or cfg.model_dir, "experiment", "set --experiment (or --model_dir) so the run has a directory")
     _check(cfg.table is None or cfg.table in TABLES, "table", f"{cfg.table} is not one of the paper's tables {TABLES}")
-    iqa_data = cfg.dataset == "ava"
+    iqa_data = cfg.dataset in ("ava", "iqa_csv")
     _check(cfg.dataset == "synthetic" or iqa_data == (cfg.task == "iqa"), "task",
-           f"--task={cfg.task} does not fit --dataset={cfg.dataset} (ava is iqa, the others classification)")
+           f"--task={cfg.task} does not fit --dataset={cfg.dataset} (ava and iqa_csv are iqa, the others classification)")
     _check(cfg.num_classes >= 2 or cfg.task == "iqa", "num_classes", f"needs at least 2 classes, got {cfg.num_classes}")
     _check(not cfg.distortion or cfg.distortion in DISTORTIONS, "distortion",
            f"{cfg.distortion!r} is not one of {DISTORTIONS} (or empty)")
@@ -265,8 +273,11 @@ def from_flags(flag_values=None, backbones=None):
     """The validated Config of parsed flags (smoke overrides applied)."""
     from absl import flags
 
+    from resizer.data import user_data
+
     fv = flags.FLAGS if flag_values is None else flag_values
-    return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones)
+    values = {name: fv[name].value for name, _, _ in FLAGS}
+    return make(user_data.resolve_flags(values, {name for name in values if fv[name].present}), backbones=backbones)
 
 
 def for_script(argv, flag_values=None):

@@ -110,7 +110,7 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
     Reads the prepared TFDS dataset in its stored order, shard by shard (each shard a
     slice of the split, so resuming reads only what is missing).
     """
-    info = registry.info(dataset)
+    info = registry.info(dataset, data_dir)
     registry.check_split(info, split)
     module = registry.module(dataset)
     if info.train_crop == "pad_crop" or not hasattr(module, "DATASET"):

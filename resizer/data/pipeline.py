@@ -145,7 +145,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
       (tf.data.Dataset, number of examples in the split (or num_examples)). The count is the
       global one, also when `input_context` shards the data.
     """
-    info = registry.info(dataset)
+    info = registry.info(dataset, data_dir)
     registry.check_split(info, split)
     interpolation = check_interpolation(interpolation or info.interpolation)
     distortion = distortions.canonical(distortion)

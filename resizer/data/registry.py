@@ -16,6 +16,10 @@ MODULES = {
     "ava": "resizer.data.ava",
     "cifar10": "resizer.data.cifar10",
     "synthetic": "resizer.data.synthetic",
+    "imagenette": "resizer.data.imagenette",
+    # Users' own data, prepared under a name: "<kind>/<name>" (resizer.data.user_data).
+    "image_folder": "resizer.data.image_folder",
+    "iqa_csv": "resizer.data.iqa_csv",
 }
 
 TASKS = ("classification", "iqa")
@@ -77,23 +81,29 @@ class DatasetInfo:
 
 
 def module(name):
-    """The dataset module of `name`; ValueError for unknown names, ImportError if not written yet."""
+    """The dataset module of `name`; ValueError for unknown names, ImportError if not written yet.
+    A name "<kind>/<name>" is the module's `named(<name>)` (a prepared user dataset)."""
+    name, _, variant = name.partition("/")
     if name not in MODULES:
         raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(MODULES)}.")
     try:
-        return importlib.import_module(MODULES[name])
+        found = importlib.import_module(MODULES[name])
     except ModuleNotFoundError as e:
         if e.name != MODULES[name]:
             raise
         raise ImportError(f"dataset {name!r} needs the module {MODULES[name]}, which does not exist "
                           "in this checkout yet.") from e
+    return found.named(variant) if variant else found
 
 
-def info(name):
-    """The DatasetInfo of a dataset: its module's `INFO`."""
+def info(name, data_dir=None):
+    """The DatasetInfo of a dataset: its module's `INFO`, or for data prepared under a name,
+    its `info(data_dir)` (read from the prepared data)."""
     dataset_module = module(name)
     if hasattr(dataset_module, "INFO"):
         return dataset_module.INFO
+    if hasattr(dataset_module, "info"):
+        return dataset_module.info(data_dir)
     raise ValueError(f"{MODULES[name]} defines no INFO (a resizer.data.DatasetInfo).")
 
 

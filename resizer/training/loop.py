@@ -74,7 +74,7 @@ def _source_options(cfg, training):
 def _dataset(cfg, *, training, seed, input_context=None, batch_size=None, skip_batches=0):
     from resizer.data import make_dataset
 
-    return make_dataset(cfg.dataset, cfg.train_split if training else cfg.eval_split, data_dir=cfg.data_dir or None,
+    return make_dataset(cfg.dataset_id, cfg.train_split if training else cfg.eval_split, data_dir=cfg.data_dir or None,
                         training=training, input_size=cfg.pipeline_size,
                         batch_size=batch_size or (cfg.batch_size if training else cfg.global_eval_batch),
                         interpolation=cfg.interpolation, distortion=cfg.distortion or None, seed=seed,
@@ -432,7 +432,7 @@ def evaluate_and_report(run, steps, plan):
     results = report.make_results(
         cfg, metrics=values, split_size=examples, gflops=gflops,
         params=report.parameter_counts(run.model), steps=steps, plan=plan,
-        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset),
+        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset_id, cfg.data_dir or None),
         init_resizer_backbone=report.init_resizer_backbone(cfg))
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
     write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
