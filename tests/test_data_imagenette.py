@@ -48,10 +48,11 @@ def test_unprepared_imagenette_names_the_prepare_command(tmp_path):
 
 
 _UNDER_MOCK = """
-import runpy, sys
+import os, runpy, sys
 import tensorflow_datasets as tfds
 script, data_dir, *argv = sys.argv[1:]
 sys.argv = [script, *argv]
+sys.path.insert(0, os.path.dirname(script))  # as `python scripts/<script>` would
 with tfds.testing.mock_data(num_examples=4, data_dir=data_dir):
     runpy.run_path(script, run_name="__main__")
 """

@@ -106,7 +106,7 @@ def scan(root):
     return Scan(root=root, classes=classes, files=files, others=others)
 
 
-class ResizerImageFolder(tfds.core.GeneratorBasedBuilder):
+class ResizerImageFolder(user_data.AnyConfigName, tfds.core.GeneratorBasedBuilder):
     """A user's image folder, one builder config per prepared name (`plan`: its Scan, when preparing)."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -151,7 +151,7 @@ class ResizerImageFolder(tfds.core.GeneratorBasedBuilder):
 
 
 def _make_builder(name, data_dir, plan=None):
-    return ResizerImageFolder(config=tfds.core.BuilderConfig(name=name), data_dir=data_dir, plan=plan)
+    return ResizerImageFolder(config=name, data_dir=data_dir, plan=plan)
 
 
 def _info(dataset_id, builder):

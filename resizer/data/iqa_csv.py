@@ -220,7 +220,7 @@ def _score(layout, values):
     return float(np.dot(np.asarray(values) / np.sum(values), np.arange(1, NUM_SCORES + 1)))
 
 
-class ResizerIqaCsv(tfds.core.GeneratorBasedBuilder):
+class ResizerIqaCsv(user_data.AnyConfigName, tfds.core.GeneratorBasedBuilder):
     """A user's IQA CSV, one builder config per prepared name (`plan`: its Table, when preparing)."""
 
     VERSION = tfds.core.Version("1.0.0")
@@ -267,7 +267,7 @@ class ResizerIqaCsv(tfds.core.GeneratorBasedBuilder):
 
 
 def _make_builder(name, data_dir, plan=None):
-    return ResizerIqaCsv(config=tfds.core.BuilderConfig(name=name), data_dir=data_dir, plan=plan)
+    return ResizerIqaCsv(config=name, data_dir=data_dir, plan=plan)
 
 
 def _info(dataset_id, builder):

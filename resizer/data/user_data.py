@@ -53,6 +53,21 @@ def train_and_eval_splits(kind, splits):
     return train, evaluation[0], selection
 
 
+class AnyConfigName:
+    """Mixin of the user datasets' TFDS builders: one builder config per prepared name, made on
+    request (a config TFDS does not know would log "Using custom data configuration" at every
+    read). Builders are then made with config=<name>."""
+
+    _made = {}
+
+    @classmethod
+    def get_builder_config(cls, name, version=None):
+        import tensorflow_datasets as tfds
+
+        del version  # one version per builder
+        return AnyConfigName._made.setdefault((cls.__name__, name), tfds.core.BuilderConfig(name=name))
+
+
 @dataclasses.dataclass(frozen=True)
 class Kind:
     """One kind of user dataset.
