@@ -184,6 +184,21 @@ def test_pipeline_batches_of_the_prepared_folder(folder):
     assert count == 2 and images.shape == (2, 24, 24, 3) and sorted(labels.numpy().tolist()) == [0, 1]
 
 
+def test_prepared_folder_can_be_cached_and_read_from_the_cache(folder, tmp_path):
+    from resizer.data import cache, make_dataset
+
+    _, data_dir, _ = folder
+    path = cache.write("image_folder/pets", "test", data_dir=data_dir, cache_dir=str(tmp_path), size=24)
+    assert cache.complete_caches(str(tmp_path), "image_folder/pets", "test")[path]["num_examples"] == 2
+    ds, count = make_dataset("image_folder/pets", "test", data_dir=data_dir, training=False, input_size=24,
+                             batch_size=4, cache_dir=str(tmp_path))
+    direct, _ = make_dataset("image_folder/pets", "test", data_dir=data_dir, training=False, input_size=24,
+                             batch_size=4)
+    (cached_images, cached_labels), (images, labels) = next(iter(ds)), next(iter(direct))
+    assert count == 2 and cached_labels.numpy().tolist() == labels.numpy().tolist()
+    assert np.abs(cached_images.numpy() - images.numpy()).mean() < 0.03  # JPEG-coded copy of the same crop
+
+
 @pytest.mark.parametrize("layout, message", [
     ({}, r"needs a training split \(train or training\)"),
     ({"train/a/x.txt": b"x", "test/a/y.txt": b"y"}, r"no image files"),

@@ -133,6 +133,10 @@ class Named:
                        check_manual=None, split_range=_split_range(self.dataset_id), to_example=self.kind.to_example,
                        prepare_hint=f"--dataset={self.kind.name} --name={self.name} {self.kind.usage}")
 
+    @property
+    def DATASET(self):  # noqa: N802  (what a TFDS dataset module calls its TfdsDataset; the cache looks for it)
+        return self._stored()
+
     def builder(self, data_dir=None):
         """The builder of the prepared dataset, or FileNotFoundError with the command that prepares it."""
         return self._stored().prepared_builder(data_dir)
