@@ -365,7 +365,7 @@ def test_prepare_script_prints_counts_and_train_runs_on_the_folder(tmp_path):
     out = _script("prepare_data.py", "--dataset=image_folder", f"--manual_dir={root}", "--name=pets",
                   f"--data_dir={data_dir}")
     assert "image_folder/pets prepared in" in out and "test 2, train 9" in out
-    # As root the chmod-000 file is readable (and kept): here it is a good JPEG.
+    # No chmod here (the in-process fixture covers unreadable files): that JPEG is kept.
     assert ("1 empty, 1 not_an_image, 1 outside_class_folder, 3 undecodable" in out), out
     assert "classes (2, label order): cat, dog" in out
     results = _train("image_folder", "pets", data_dir, str(tmp_path / "run"))
@@ -376,7 +376,8 @@ def test_prepare_script_prints_counts_and_train_runs_on_the_folder(tmp_path):
                           "--dataset_name=pets", f"--data_dir={data_dir}", "--num_classes=5", "--experiment=x",
                           *TRAIN_FLAGS], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0
-    assert "--num_classes=5 does not match the prepared dataset image_folder/pets, which has num_classes 2" in bad.stderr
+    expected = "--num_classes=5 does not match the prepared dataset image_folder/pets, which has num_classes 2"
+    assert expected in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
