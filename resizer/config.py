@@ -31,6 +31,8 @@ FLAGS = (
     ("task", str, "A task of resizer.tasks: classification (softmax cross-entropy, top-k error) or iqa "
      "(EMD, PLCC/SRCC); it must be the dataset's."),
     ("dataset", str, "A dataset of resizer.datasets (imagenet2012, ava, cifar10, synthetic, ...)."),
+    ("dataset_name", str, "image_folder and iqa_csv: the --name the dataset was prepared with "
+     "(scripts/prepare_data.py, docs/your-data.md); its classes and splits set --num_classes and the splits."),
     ("data_dir", str, "Directory of the dataset's files (empty: the dataset module's default)."),
     ("train_split", str, "Split trained on (every dataset here: train)."),
     ("eval_split", str, "Split evaluated and reported in results.json (ImageNet: validation)."),
@@ -90,7 +92,7 @@ FLAGS = (
 )
 
 # Smoke-run overrides: small enough for a CPU, large enough to exercise every stage.
-SMOKE = dict(dataset="synthetic", data_dir="", batch_size=2, eval_batch_size=2, train_steps=3, train_examples=8,
+SMOKE = dict(dataset="synthetic", dataset_name="", data_dir="", batch_size=2, eval_batch_size=2, train_steps=3, train_examples=8,
              eval_examples=4, checkpoint_every_steps=2, keep_checkpoints=1, log_every_steps=1, backbone_weights="none",
              cache_dir="")
 # Shaped resizers' flags: meaningless (and so refused when given) for other resizers.
@@ -105,6 +107,7 @@ class Config:
     table: Optional[int] = None
     task: str = "classification"
     dataset: str = "imagenet2012"
+    dataset_name: str = ""
     data_dir: str = ""
     train_split: str = "train"
     eval_split: str = "validation"
@@ -147,6 +150,11 @@ class Config:
     eval_at_end: bool = True
     eval_batch_size: int = 0
     smoke: bool = False
+
+    @property
+    def dataset_id(self):
+        """The name resizer.data knows the data by: the dataset, or <dataset>/<dataset_name>."""
+        return f"{self.dataset}/{self.dataset_name}" if self.dataset_name else self.dataset
 
     @property
     def learned(self):
@@ -251,7 +259,7 @@ def check_names(cfg):
     _registered("backbone", backbones.get, cfg.backbone)
     _registered("distortion", distortions.canonical, cfg.distortion)
     _registered("interpolation", interpolation.check, cfg.interpolation)
-    info = registry.info(cfg.dataset)
+    info = registry.info(cfg.dataset_id, cfg.data_dir or None)
     _check(cfg.task in info.tasks, "task", f"--task={cfg.task} does not fit --dataset={cfg.dataset}, a "
            f"{' or '.join(info.tasks)} dataset")
 
@@ -334,9 +342,12 @@ def from_flags(flag_values=None, backbones=None):
     registries unless `backbones` lists the backbones to accept)."""
     from absl import flags
 
+    from resizer.data import user_data
+
     fv = flags.FLAGS if flag_values is None else flag_values
     explicit = {name for name, _, _ in FLAGS if fv[name].present}
-    return make({name: fv[name].value for name, _, _ in FLAGS}, backbones=backbones, explicit=explicit)
+    values = user_data.resolve_flags({name: fv[name].value for name, _, _ in FLAGS}, explicit)
+    return make(values, backbones=backbones, explicit=explicit)
 
 
 def for_script(argv, flag_values=None):

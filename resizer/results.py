@@ -28,7 +28,8 @@ SCHEMA = {
     "experiment": (str, "the flag file's name under configs/, e.g. table4/resnet50/proposed_368"),
     "table": (_opt_int, "the paper table the run reproduces (4..9), or null for runs of our own"),
     "task": (str, "classification or iqa"),
-    "dataset": (str, "imagenet2012, ava, cifar10, or synthetic (the demo and --smoke runs)"),
+    "dataset": (str, "imagenet2012, ava, cifar10, imagenette, synthetic (the demo and --smoke runs), or "
+                "image_folder/<name>, iqa_csv/<name> (a user's prepared data, docs/your-data.md)"),
     "split": (str, "the evaluated split, e.g. validation or test"),
     "split_size": (int, "examples evaluated"),
     "full_split": (bool, "false when the evaluation used a subset (--eval_examples)"),

@@ -129,3 +129,10 @@ def test_a_backbone_module_of_ones_own_trains_with_the_scripts(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     model_json = tmp_path / "runs/smoke/demo/learned_64/model.json"
     assert '"backbone": "my_cnn"' in model_json.read_text()
+
+
+def test_user_data_kinds_are_the_dataset_modules_that_take_a_name():
+    from resizer.data import user_data
+
+    named = {n for n in data_registry.names() if hasattr(data_registry.module(n), "named")}
+    assert named == set(user_data.KINDS)

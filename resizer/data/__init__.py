@@ -22,17 +22,18 @@ def source(dataset, split, data_dir=None, **options):
     return registry.module(dataset).source(split, data_dir, **options)
 
 
-def prepare(dataset, data_dir=None, manual=None):
-    """Prepares a TFDS dataset from its hand-downloaded files (WORKSPACE.md); returns the builder."""
+def prepare(dataset, data_dir=None, manual=None, **options):
+    """Prepares a TFDS dataset from its hand-downloaded files (WORKSPACE.md); returns the builder.
+    options: a user dataset's preparation options (docs/your-data.md)."""
     from resizer.data import registry
 
     module = registry.module(dataset)
     if not hasattr(module, "prepare"):
         raise ValueError(f"{dataset} has nothing to prepare.")
-    return module.prepare(data_dir, manual)
+    return module.prepare(data_dir, manual, **options)
 
 
-def crop_conventions(dataset):
+def crop_conventions(dataset, data_dir=None):
     """(train_crop, eval_crop): the strings results.json records in settings."""
-    dataset_info = info(dataset)
+    dataset_info = info(dataset, data_dir)
     return dataset_info.train_crop_name, dataset_info.eval_crop_name

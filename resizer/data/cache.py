@@ -111,7 +111,7 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
     Reads the prepared TFDS dataset in its stored order, shard by shard (each shard a
     slice of the split, so resuming reads only what is missing).
     """
-    info = registry.info(dataset)
+    info = registry.info(dataset, data_dir)
     registry.check_split(info, split)
     module = registry.module(dataset)
     if info.train_crop == "pad_crop" or not hasattr(module, "DATASET"):
@@ -194,7 +194,8 @@ def choose(cache_dir, dataset, split, *, input_size, interpolation, training, so
     read only for that crop (`eval_crop`, as DatasetInfo.eval_crop_name names it; default the
     dataset's). FileNotFoundError listing what exists otherwise."""
     options = dict(source_options or {})
-    eval_crop = eval_crop or registry.info(dataset).eval_crop_name
+    if eval_crop is None:
+        eval_crop = registry.info(dataset).eval_crop_name
     caches = {p: c for p, c in complete_caches(cache_dir, dataset, split).items()
               if c["interpolation"] == interpolation and c["size"] >= input_size
               and c.get("source_options", {}) == options
@@ -219,10 +220,11 @@ def choose(cache_dir, dataset, split, *, input_size, interpolation, training, so
 
 
 def read(cache_dir, dataset, split, *, input_size, interpolation, training, num_examples=None,
-         input_context=None, seed=None, source_options=None):
+         input_context=None, seed=None, source_options=None, eval_crop=None):
     """(un-batched cached examples, count, Layout): images are JPEG bytes or uint8 arrays."""
     path, description = choose(cache_dir, dataset, split, input_size=input_size, interpolation=interpolation,
-                               training=training, source_options=source_options, num_examples=num_examples)
+                               training=training, source_options=source_options, num_examples=num_examples,
+                               eval_crop=eval_crop)
     files = sorted(glob.glob(os.path.join(path, "shard-*.tfrecord")))
     if len(files) != description["num_shards"]:
         raise FileNotFoundError(f"cache {path} lists {description['num_shards']} shards but has {len(files)}; "

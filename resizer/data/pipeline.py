@@ -105,7 +105,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
       (tf.data.Dataset, number of examples in the split (or num_examples)). The count is the
       global one, also when `input_context` shards the data.
     """
-    info = registry.info(dataset)
+    info = registry.info(dataset, data_dir)
     registry.check_split(info, split)
     interpolation = interpolation_lib.check(interpolation or info.interpolation)
     distortion = distortions.canonical(distortion)
@@ -123,7 +123,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
         ds, count, layout = cache_lib.read(cache_dir, dataset, split, input_size=input_size,
                                            interpolation=interpolation, training=training,
                                            num_examples=num_examples, input_context=input_context, seed=seed,
-                                           source_options=source_options)
+                                           source_options=source_options, eval_crop=info.eval_crop_name)
         precropped, cached_size = layout.mode == "central", layout.size
     else:
         ds, count = _examples(info, split, data_dir=data_dir, training=training, seed=seed,

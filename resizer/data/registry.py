@@ -83,16 +83,22 @@ def names():
 
 
 def module(name):
-    """The dataset module of `name`; ValueError (with a did-you-mean) for unknown names."""
-    return DATASETS.module(name)
+    """The dataset module of `name`; ValueError (with a did-you-mean) for unknown names.
+    A name "<kind>/<name>" is the module's `named(<name>)` (a prepared user dataset)."""
+    kind, _, variant = name.partition("/")
+    found = DATASETS.module(kind)
+    return found.named(variant) if variant else found
 
 
-def info(name):
-    """The DatasetInfo of a dataset: its module's `INFO`."""
+def info(name, data_dir=None):
+    """The DatasetInfo of a dataset: its module's `INFO`, or for data prepared under a name,
+    its `info(data_dir)` (read from the prepared data)."""
     dataset_module = module(name)
     if hasattr(dataset_module, "INFO"):
         return dataset_module.INFO
-    raise ValueError(f"{dataset_module.__name__} defines no INFO (a resizer.data.DatasetInfo).")
+    if hasattr(dataset_module, "info"):
+        return dataset_module.info(data_dir)
+    raise ValueError(f"dataset {name!r} defines no INFO (a resizer.data.DatasetInfo).")
 
 
 def check_split(dataset_info, split):

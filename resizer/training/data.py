@@ -16,7 +16,7 @@ def _source_options(cfg, training):
     which task to generate for, and how many examples to render), else none."""
     from resizer.data import registry
 
-    module = registry.module(cfg.dataset)
+    module = registry.module(cfg.dataset_id)
     if not hasattr(module, "run_options"):
         return None
     return module.run_options(cfg.task, (cfg.train_examples if training else cfg.eval_examples) or None)
@@ -26,7 +26,7 @@ def dataset(cfg, *, training, seed, input_context=None, batch_size=None, skip_ba
     """(batched dataset, examples in the split) of the training or evaluation split of a run."""
     from resizer.data import make_dataset
 
-    return make_dataset(cfg.dataset, cfg.train_split if training else cfg.eval_split, data_dir=cfg.data_dir or None,
+    return make_dataset(cfg.dataset_id, cfg.train_split if training else cfg.eval_split, data_dir=cfg.data_dir or None,
                         training=training, input_size=cfg.pipeline_size,
                         batch_size=batch_size or (cfg.batch_size if training else cfg.global_eval_batch),
                         interpolation=cfg.interpolation, distortion=cfg.distortion or None, seed=seed,

@@ -18,8 +18,8 @@ METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", 
 
 
 # Flags that define what a model directory's checkpoints are; a restart must not change them.
-RUN_DEFINING = ("task", "dataset", "train_split", "train_examples", "num_classes", "interpolation", "distortion",
-                "backbone", "resizer", "resizer_input", "output", "filters", "res_blocks", "batch_size",
+RUN_DEFINING = ("task", "dataset", "dataset_name", "train_split", "train_examples", "num_classes", "interpolation",
+                "distortion", "backbone", "resizer", "resizer_input", "output", "filters", "res_blocks", "batch_size",
                 "learning_rate", "momentum", "lr_decay_rate", "lr_decay_epochs", "label_smoothing", "weight_decay",
                 "seed")
 
@@ -135,7 +135,7 @@ def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardw
         "experiment": cfg.experiment,
         "table": None if cfg.smoke else cfg.table,
         "task": cfg.task,
-        "dataset": cfg.dataset,
+        "dataset": cfg.dataset_id,
         "split": cfg.eval_split,
         "split_size": int(split_size),
         "full_split": cfg.eval_examples == 0,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from resizer.data import tfds_source
+from resizer.data import image_files, tfds_source
 from resizer.datasets.ava import parsing
 from resizer.data.registry import DatasetInfo
 
@@ -83,4 +83,4 @@ def prepare(data_dir=None, manual=None):
 def skipped_images(data_dir=None):
     """{split: {reason: [image ids]}} of the images left out when the dataset was prepared."""
     builder = DATASET.prepared_builder(data_dir)
-    return dict(builder.info.metadata.get("skipped", {}))
+    return dict(builder.info.metadata.get(image_files.SKIPPED, {}))

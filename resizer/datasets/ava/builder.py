@@ -16,18 +16,14 @@ import collections
 import os
 
 import numpy as np
-import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 
+from resizer.data import image_files
 from resizer.datasets.ava import parsing
 
 RATINGS_FILE = "AVA.txt"
 TEST_LIST = os.path.join("aesthetics_image_lists", "generic_test.jpgl")
-
-
-def _decode(data):
-    return tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
 
 
 class AvaAesthetics(tfds.core.GeneratorBasedBuilder):
@@ -63,7 +59,7 @@ class AvaAesthetics(tfds.core.GeneratorBasedBuilder):
             logging.warning("AVA: %d ids of %s are not in %s; they are left out.", len(unrated), TEST_LIST,
                             RATINGS_FILE)
         self.info.metadata["test_ids_not_rated"] = len(unrated)
-        self.info.metadata["skipped"] = {}
+        self.info.metadata[image_files.SKIPPED] = {}
         images = parsing.image_dir(os.fspath(root))
         return {"train": self._generate_examples(train, images, "train"),
                 "test": self._generate_examples(test, images, "test")}
@@ -71,7 +67,7 @@ class AvaAesthetics(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(self, ratings, images, split):
         skipped = collections.defaultdict(list)
         for rating in ratings:
-            problem, data = parsing.load_image(os.path.join(images, f"{rating.image_id}.jpg"), _decode)
+            problem, data = image_files.load_image(os.path.join(images, f"{rating.image_id}.jpg"))
             if problem:
                 skipped[problem].append(rating.image_id)
                 continue
@@ -82,6 +78,5 @@ class AvaAesthetics(tfds.core.GeneratorBasedBuilder):
                 "distribution": rating.distribution,
                 "mean_score": np.float32(rating.mean_score),
             }
-        self.info.metadata["skipped"][split] = dict(skipped)
-        summary = ", ".join(f"{len(ids)} {problem}" for problem, ids in sorted(skipped.items())) or "none"
-        logging.warning("AVA %s: skipped images: %s.", split, summary)
+        self.info.metadata[image_files.SKIPPED][split] = dict(skipped)
+        logging.warning("AVA %s: skipped images: %s.", split, image_files.summary(skipped))

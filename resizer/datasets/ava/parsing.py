@@ -89,23 +89,3 @@ def image_dir(root):
     """The folder of <id>.jpg files: `images/`, or `images/images/` as some re-packs nest it."""
     nested = os.path.join(root, "images", "images")
     return nested if os.path.isdir(nested) else os.path.join(root, "images")
-
-
-def load_image(path, decode_fn):
-    """(problem, data): problem is None, "missing", "empty" or "undecodable".
-
-    data is the file's bytes when it is a decodable JPEG, or a decoded (H, W, 3) uint8
-    array for other decodable formats (some AVA ".jpg" files are not JPEG), which the
-    builder stores re-encoded. decode_fn(bytes) -> array, raising on bad data.
-    """
-    if not os.path.isfile(path):
-        return "missing", None
-    with open(path, "rb") as f:
-        data = f.read()
-    if not data:
-        return "empty", None
-    try:
-        pixels = decode_fn(data)
-    except Exception:  # any decoder error means the same thing here: unusable file
-        return "undecodable", None
-    return None, data if data[:3] == b"\xff\xd8\xff" else pixels
