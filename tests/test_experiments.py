@@ -37,6 +37,8 @@ def test_configs_directory_is_what_make_configs_writes():
     for dirpath, _, names in os.walk("configs"):
         for name in names:
             path = os.path.relpath(os.path.join(dirpath, name), "configs")
+            if path.split(os.sep)[0] in make_configs.HAND_WRITTEN:
+                continue
             with open(os.path.join(dirpath, name)) as f:
                 on_disk[path] = f.read()
     assert sorted(on_disk) == sorted(expected)
