@@ -1,11 +1,11 @@
-"""The registry, the flag files in configs/ and the published tables agree."""
+"""The registry, the flag files in configs/ (generated from it) and the published tables agree."""
 
 import os
 import sys
 
 import pytest
 
-from resizer import config, experiments, flagfile, paper
+from resizer import config, experiments, flagfile, paper, settings, tables
 from resizer.models import BACKBONES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,20 +32,51 @@ def resolved_config(exp):
 
 
 def test_configs_directory_is_what_make_configs_writes():
-    expected = make_configs.files()
-    on_disk = {}
-    for dirpath, _, names in os.walk("configs"):
-        for name in names:
-            path = os.path.relpath(os.path.join(dirpath, name), "configs")
-            with open(os.path.join(dirpath, name)) as f:
-                on_disk[path] = f.read()
-    assert sorted(on_disk) == sorted(expected)
-    drift = [p for p in expected if on_disk[p] != expected[p]]
-    assert not drift, f"run python scripts/make_configs.py: {drift[:5]}"
+    problems = make_configs.check("configs", make_configs.files())
+    assert not problems, f"run python scripts/make_configs.py: {problems[:5]}"
+
+
+def test_check_accepts_hand_written_flag_files_only_where_documented(tmp_path):
+    expected = {"common.flags": "--seed=0\n", "t/a.flags": "--flagfile=configs/common.flags\n"}
+    for path, text in expected.items():
+        os.makedirs(tmp_path / os.path.dirname(path), exist_ok=True)
+        (tmp_path / path).write_text(text)
+    assert make_configs.check(str(tmp_path), expected) == []
+    for folder in make_configs.HAND_WRITTEN:
+        os.makedirs(tmp_path / folder, exist_ok=True)
+        (tmp_path / folder / "mine.flags").write_text("--batch_size=8\n")
+    (tmp_path / "t" / "marked.flags").write_text(make_configs.HAND_WRITTEN_MARK + ": a one-off run.\n")
+    assert make_configs.check(str(tmp_path), expected) == []
+    (tmp_path / "t" / "stray.flags").write_text("--batch_size=8\n")
+    (tmp_path / "t" / "a.flags").write_text("--flagfile=configs/common.flags\n--seed=1\n")
+    problems = make_configs.check(str(tmp_path), expected)
+    assert problems[0] == f"differs: {tmp_path / 't/a.flags'}"
+    assert problems[1].startswith(f"not in the registry: {tmp_path / 't/stray.flags'}")
+    assert len(problems) == 2
+
+
+def test_shared_flag_files_come_from_config_defaults_and_dataset_info():
+    from resizer.data import registry
+
+    defaults = config.Config()
+    common = flagfile.read("configs/common.flags")
+    for name in experiments.COMMON_FLAGS:  # parsed back, the file sets Config's defaults (or our override)
+        kind = TYPES[name]
+        value = kind(common[name]) if kind in (int, float) else common[name]
+        assert value == experiments.COMMON_OVERRIDES.get(name, getattr(defaults, name)), name
+    assert make_configs.flag_value(4e-5) == "0.00004" and make_configs.flag_value(2.0) == "2"
+    for exp in EXPERIMENTS:
+        info = registry.info(exp.dataset)
+        shared = flagfile.read(f"configs/{experiments.dataset_flagfile(exp.dataset)}.flags")
+        assert (shared["task"], shared["dataset"], shared["interpolation"]) == (info.task, info.name,
+                                                                                info.interpolation)
+        assert (shared["train_split"], shared["eval_split"]) == (info.train_split, info.eval_split)
+        if info.task == "classification":
+            assert int(shared["num_classes"]) == info.num_classes
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=lambda e: e.name)
-def test_flag_file_matches_registry_and_published_row(exp):
+def test_flag_file_is_the_experiment_and_its_run_matches_only_its_row(exp):
     cfg = resolved_config(exp)
     assert cfg.experiment == exp.name and cfg.table == exp.table
     assert (cfg.dataset, cfg.task, cfg.backbone, cfg.resizer) == (exp.dataset, exp.task, exp.backbone, exp.resizer)
@@ -53,37 +84,30 @@ def test_flag_file_matches_registry_and_published_row(exp):
     assert (cfg.distortion or None) == exp.distortion
     assert (cfg.init_backbone_from or None, cfg.init_resizer_from or None) == (exp.init_backbone_from,
                                                                                exp.init_resizer_from)
-    assert cfg.train_epochs == exp.epochs and cfg.learning_rate == exp.learning_rate
+    assert cfg.train_epochs == exp.train_epochs and cfg.learning_rate == exp.learning_rate
     if exp.resizer == "learned":
-        assert (cfg.resizer_input, cfg.filters, cfg.res_blocks) == (exp.resizer_input, exp.filters_n,
-                                                                    exp.res_blocks_r)
+        assert (cfg.resizer_input, cfg.filters, cfg.res_blocks) == (exp.resizer_input, exp.filters, exp.res_blocks)
     else:
         assert cfg.resizer_input is None
-    settings = cfg.settings("crop", "crop", exp.settings()["init_resizer_from"])
-    assert {k: settings[k] for k in exp.settings()} == exp.settings()
-
-    row = experiments.published_row(exp)
-    if exp.table in (4, 5):
-        assert row["model"] == cfg.backbone and row["batch_size"] == cfg.batch_size and row["output"] == cfg.output
-        assert row["resizer"] == ("proposed" if cfg.learned else cfg.resizer)
-        assert row["resizer_input"] == (cfg.resizer_input if cfg.learned else None)
-    if exp.table in (6, 7, 8):  # all at 368 -> 224, batch 48 (as the 368 rows of Tables 4 and 5)
-        assert (cfg.resizer_input, cfg.output, cfg.batch_size) == (368, 224, 48)
-        assert (row.get("target_model") or row["model"]) == cfg.backbone
-    if exp.table in (6, 7):
-        assert row["initial_model"] == experiments.get(cfg.init_resizer_from).backbone
-    if exp.table == 8:
-        assert (row["res_blocks_r"], row["filters_n"], row["task"]) == (cfg.res_blocks, cfg.filters, cfg.task)
-    if exp.table == 9:
-        assert (row["model"], row["distortion"]) == (cfg.backbone, cfg.distortion)
+    trained_with = settings.resizer_trained_with(cfg, experiments.EXPERIMENTS.get)
+    recorded = cfg.settings("crop", "crop", trained_with)
+    assert {k: v for k, v in recorded.items() if not k.endswith("_crop")} == {
+        k: v for k, v in exp.settings().items() if not k.endswith("_crop")}
+    # What the run will record matches exactly the row its table made it from, in every table.
+    run = {"task": cfg.task, "dataset": cfg.dataset, "table": cfg.table, "settings": recorded}
+    found = tables.matching(run, (exp.table,) if exp.table is not None else ())
+    assert [row for _, row in found] == ([exp.row] if exp.row is not None else [])
+    if exp.row is not None and exp.row.batch_size is not None:
+        assert cfg.batch_size == exp.row.batch_size
 
 
-@pytest.mark.parametrize("table", [4, 5, 6, 7, 8, 9])
+@pytest.mark.parametrize("table", tables.numbers())
 def test_every_published_row_has_exactly_one_experiment(table):
-    rows = [r for r in paper.load(table) if r.get("method", "proposed") == "proposed"]
-    matched = [experiments.published_row(e) for e in EXPERIMENTS if e.table == table]
-    assert len(matched) == len(rows)
-    assert sorted(map(str, matched)) == sorted(map(str, rows))
+    rows = tables.rows(table)
+    made = [e.row for e in EXPERIMENTS if e.table == table]
+    assert made == rows  # the factory makes one experiment per row, in the paper's order
+    proposed = [r for r in paper.load(table) if r.get("method", "proposed") == "proposed"]
+    assert [r.paper for r in rows] == proposed  # Table 9: Liu et al.'s rows are printed, not reproduced
 
 
 def test_dependencies_exist_and_come_first():
@@ -103,7 +127,7 @@ def test_dependency_rules_of_the_tables():
     assert get("table4/densenet121/bilinear_224").depends_on == ()
     assert set(get("table6/mobilenet_v2/from_resnet50").depends_on) == {"table4/mobilenet_v2/bilinear_224",
                                                                         "table4/resnet50/proposed_368"}
-    assert get("table6/mobilenet_v2/from_resnet50").epochs == 4
+    assert get("table6/mobilenet_v2/from_resnet50").train_epochs == 4
     assert get("table6/resnet50/from_resnet50").evaluation_only  # the Table 4 model itself
     assert get("table8/imagenet/resnet50/r1_n16").evaluation_only
     assert get("table8/ava/densenet121/r2_n32").depends_on == ("table5/densenet121/bicubic_224",)
@@ -121,18 +145,3 @@ def test_learning_rates_are_the_papers():
 def test_unknown_name_suggests_close_ones():
     with pytest.raises(KeyError, match="table4/resnet50/proposed_368"):
         experiments.get("table4/resnet50/proposed368")
-
-
-@pytest.mark.parametrize("table", [4, 5, 6, 7, 8, 9])
-def test_compare_matches_each_experiment_to_its_own_row(table):
-    from resizer import compare
-
-    rows = compare.published_rows(table)
-    for exp in (e for e in EXPERIMENTS if e.table == table):
-        run = {"task": exp.task, "dataset": exp.dataset, "table": exp.table, "settings": exp.settings()}
-        matched = [r for r in rows if r.matches(run)]
-        assert len(matched) == 1, exp.name
-        mine = experiments.published_row(exp)
-        values = [mine[k] for k in ("top1_error_pct", "top5_error_pct", "plcc", "srcc", "metric_a", "metric_b")
-                  if mine.get(k) is not None]
-        assert list(matched[0].metrics.values()) == values, exp.name

@@ -42,6 +42,8 @@ class DatasetInfo:
       pipeline_options: whether `source` takes the pipeline's keyword options (decode,
         shuffle_files, seed, input_context, num_examples). Sources that do not are called
         as `source(split, data_dir)` and the pipeline shards and limits them itself.
+      flag_file: the shared flag file configs/<flag_file>.flags its experiments include
+        (None: its name); scripts/make_configs.py writes it.
     """
 
     name: str
@@ -56,6 +58,7 @@ class DatasetInfo:
     eval_crop: str = "central"
     eval_fraction: float = 0.875
     pipeline_options: bool = True
+    flag_file: str | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
