@@ -9,7 +9,7 @@ One function each, used everywhere a run, an experiment or a published row is de
   * `resizer_trained_with(x, source_of)`: the backbone whose run trained x's resizer.
   * `build_kwargs(settings, task, num_classes)`: the keyword arguments of resizer.models.build.
 
-Importing this module does not import TensorFlow.
+Importing this module imports no TensorFlow of its own.
 """
 
 from __future__ import annotations

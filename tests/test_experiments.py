@@ -1,6 +1,7 @@
 """The registry, the flag files in configs/ (generated from it) and the published tables agree."""
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -145,3 +146,61 @@ def test_learning_rates_are_the_papers():
 def test_unknown_name_suggests_close_ones():
     with pytest.raises(KeyError, match="table4/resnet50/proposed_368"):
         experiments.get("table4/resnet50/proposed368")
+
+
+def test_numbers_imports_no_table_module():
+    code = ("import sys; from resizer import tables; n = tables.numbers(); "
+            "assert not [m for m in sys.modules if m.startswith('resizer.tables.table')], sys.modules; print(n)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "(4, 5, 6, 7, 8, 9)" and config.TABLES == tables.numbers()
+
+
+TABLE10 = '''
+from resizer import experiments as ex
+from resizer import tables
+from resizer.tables.spec import PublishedRow, TableSpec
+
+
+def rows():  # a made-up table: Table 4's ResNet-50 bilinear rows, printed again
+    return [PublishedRow(10, r.task, r.dataset, r.label, r.settings, r.metrics, r.printed, r.paper, r.gflops,
+                         r.batch_size) for r in tables.rows(4) if r.label.startswith("resnet50 bilinear")]
+
+
+def experiments(rows):
+    return [ex.Experiment(f"table10/resnet50/bilinear_{r.settings['output']}", 10, "imagenet2012", "resnet50",
+                          "bilinear", output=r.settings["output"], batch_size=r.batch_size, row=r) for r in rows]
+
+
+SPEC = TableSpec(number=10, datasets={"classification": "imagenet2012"}, rows=rows, experiments=experiments,
+                 figure="flops_curves", prints_flops=True)
+'''
+
+
+@pytest.fixture
+def table10(tmp_path, monkeypatch):
+    (tmp_path / "table10.py").write_text(TABLE10)
+    monkeypatch.setattr(tables, "__path__", [*tables.__path__, str(tmp_path)])
+    caches = (tables._modules, tables.get, tables._rows, experiments.registry)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    monkeypatch.undo()
+    for cache in caches:
+        cache.cache_clear()
+    sys.modules.pop("resizer.tables.table10", None)
+
+
+def test_a_new_table_is_one_file(table10, tmp_path):
+    from resizer import compare, plots
+
+    assert tables.numbers() == (4, 5, 6, 7, 8, 9, 10) and compare.parse_tables("10") == (10,)
+    assert experiments.names(10) == [f"table10/resnet50/bilinear_{s}" for s in (224, 256, 320, 368, 448)]
+    exp = experiments.get("table10/resnet50/bilinear_256")
+    assert tables.matching(exp.record(), (10,)) == [(10, exp.row)]
+    assert "table10/resnet50/bilinear_256.flags" in make_configs.files()
+    report = compare.build_report(str(tmp_path), (10,))
+    assert [s.title.split(" (")[0] for s in report.sections] == ["Table 10"] and len(report.lines()) == 5
+    fig = plots.plot_table(10)
+    assert [a.get_title() for a in fig.axes] == ["ResNet-50"]
+    plots.plt.close(fig)

@@ -10,7 +10,8 @@ new file, resizer/tables/table10.py (plus its transcription resizer/paper/table1
     tables.get(6).rows()  # its PublishedRows
     tables.rows(6)        # the same, computed once
 
-Importing this package (and calling `numbers()`) imports neither TensorFlow nor a table.
+Importing this package (and calling `numbers()`) imports no table and no TensorFlow of its own
+(`import resizer` itself still loads Keras for `resizer.LearnedResizer`).
 """
 
 from __future__ import annotations
