@@ -1,8 +1,9 @@
-"""Reproduced runs beside the paper's published rows (Tables 4 to 9).
+"""Reproduced runs beside the paper's published rows (every table of resizer.tables: 4 to 9).
 
 Every `results.json` under a folder is matched to published rows by the settings it
-records (never by its path). A run matches a row when its task, dataset (imagenet2012 for
-classification, ava for IQA) and every setting that defines the row agree; its `table`
+records (never by its path), with the one row matcher `PublishedRow.matches`: a run matches
+a row when its task, dataset (the row's: imagenet2012 for classification, ava for IQA) and
+every setting that defines the row (the table spec's `rows`) agree; its `table`
 field only has to be non-null (null marks a run of our own, e.g. the demo). One run can
 reproduce several cells: the default resizer (r=1, n=16) at 368->224 trained from scratch
 is the Table 4/5 row, Table 8's (r=1, n=16) cell and the Table 6/7 diagonal (the paper
@@ -22,8 +23,9 @@ import io
 import os
 from dataclasses import dataclass, field
 
-from resizer import paper, results
+from resizer import results, settings, tables
 from resizer.files import atomic_write_text
+from resizer.tables.spec import ROW_SETTINGS, PublishedRow
 
 # Largest |reproduced - published| that still counts as reproducing the number. Paper
 # values are printed to 0.1 points (errors) and 0.001 (correlations); these allow for
@@ -31,96 +33,17 @@ from resizer.files import atomic_write_text
 TOLERANCES = {"top1_error_pct": 0.5, "top5_error_pct": 0.5, "plcc": 0.01, "srcc": 0.01}
 # A run counts as fully trained at 99 % of its planned epochs (steps are floored per epoch).
 EPOCH_SLACK = 0.01
-COMPARED_TABLES = (4, 5, 6, 7, 8, 9)
-DATASETS = {"classification": "imagenet2012", "iqa": "ava"}
 STATUSES = ("matches", "differs", "partial", "not run")
-METRIC_NAMES = {"top1_error_pct": "top-1 %", "top5_error_pct": "top-5 %", "plcc": "PLCC", "srcc": "SRCC"}
-
-_ROW_SETTINGS = ("backbone", "resizer", "resizer_input", "output", "filters_n", "res_blocks_r",
-                 "distortion", "init_resizer_from")
-
-
-@dataclass(frozen=True)
-class PublishedRow:
-    """One published result and the settings a run must record to reproduce it."""
-    table: int
-    task: str
-    label: str
-    settings: dict  # subset of results.SETTINGS that defines the row; a tuple lists accepted values
-    metrics: dict  # metric name -> published value
-    gflops: float | None = None
-    batch_size: int | None = None
-    note: str = ""
-
-    @property
-    def backbone(self):
-        return self.settings["backbone"]
-
-    def matches(self, run):
-        s = run["settings"]
-        return (run["task"] == self.task and run["dataset"] == DATASETS[self.task] and run["table"] is not None
-                and all(s.get(k) == v for k, v in self.settings.items()))
-
-
-def learned_settings(backbone, resizer_input=368, n=16, r=1, init_resizer_from=None, distortion=None, output=224):
-    return {"backbone": backbone, "resizer": "learned", "resizer_input": resizer_input, "output": output,
-            "filters_n": n, "res_blocks_r": r, "distortion": distortion, "init_resizer_from": init_resizer_from}
-
-
-def baseline_settings(backbone, resizer, output):
-    return {"backbone": backbone, "resizer": resizer, "resizer_input": None, "output": output, "filters_n": None,
-            "res_blocks_r": None, "distortion": None, "init_resizer_from": None}
+METRIC_LABELS = {"top1_error_pct": "top-1 %", "top5_error_pct": "top-5 %", "plcc": "PLCC", "srcc": "SRCC"}
 
 
 def _task_metrics(task):
     return results.METRICS[task]
 
 
-def published_rows(table):
-    """The PublishedRow list of one of Tables 4..9 (Table 9: the proposed rows; [20]'s value goes in note)."""
-    if table not in COMPARED_TABLES:
-        raise ValueError(f"Table {table!r} has no reproducible rows; choose one of {COMPARED_TABLES}.")
-    rows = []
-    if table in (4, 5):
-        task = "classification" if table == 4 else "iqa"
-        for r in paper.load(table):
-            metrics = {m: r[m] for m in _task_metrics(task)}
-            if r["resizer"] == "proposed":
-                s, label = learned_settings(r["model"], r["resizer_input"]), f"{r['model']} proposed {r['resizer_input']}->224"
-            else:
-                s, label = baseline_settings(r["model"], r["resizer"], r["output"]), f"{r['model']} {r['resizer']} {r['output']}"
-            rows.append(PublishedRow(table, task, label, s, metrics, r["gflops"], r["batch_size"]))
-    elif table in (6, 7):
-        task = "classification" if table == 6 else "iqa"
-        for r in paper.load(table):
-            target, initial = r["target_model"], r["initial_model"]
-            diagonal = target == initial
-            # The diagonal is the resizer trained with its own backbone (= the 368 row): the Table 4/5
-            # run itself, or that model evaluated again, which inherits its init (none).
-            s = learned_settings(target, init_resizer_from=None if diagonal else initial)
-            rows.append(PublishedRow(table, task, f"{target} <- {initial} resizer", s,
-                                     {m: r[m] for m in _task_metrics(task)},
-                                     note=f"= Table {table - 2} 368->224 row" if diagonal else ""))
-    elif table == 8:
-        for r in paper.load(8):
-            a, b = _task_metrics(r["task"])
-            s = learned_settings(r["model"], n=r["filters_n"], r=r["res_blocks_r"])
-            rows.append(PublishedRow(8, r["task"], f"{r['model']} r={r['res_blocks_r']} n={r['filters_n']}", s,
-                                     {a: r["metric_a"], b: r["metric_b"]}))
-    else:
-        liu = {r["distortion"]: r["top1_error_pct"] for r in paper.load(9) if r["method"] == "liu2019"}
-        for r in paper.load(9):
-            if r["method"] == "proposed":
-                # Table 9 prints no sizes or resizer shape: only these settings define its rows.
-                s = {"backbone": r["model"], "resizer": "learned", "distortion": r["distortion"], "init_resizer_from": None}
-                rows.append(PublishedRow(9, "classification", f"{r['model']} proposed, {r['distortion']}", s,
-                                         {"top1_error_pct": r["top1_error_pct"]},
-                                         note=f"[20] Liu et al.: {liu[r['distortion']]}"))
-    return rows
-
-
 @dataclass(frozen=True)
-class Run:
+class RunResult:
+    """One results.json found under the searched folder."""
     path: str  # relative to the searched folder
     data: dict  # the validated results.json
 
@@ -144,7 +67,7 @@ def load_runs(results_dir):
     for path in find_results(results_dir):
         rel = os.path.relpath(path, results_dir)
         try:
-            runs.append(Run(rel, results.read(path)))
+            runs.append(RunResult(rel, results.read(path)))
         except ValueError as e:
             skipped.append((rel, _one_line(str(e).replace(f"{path}: ", "", 1))))
     return runs, skipped
@@ -181,25 +104,30 @@ class Line:
 
 @dataclass
 class Section:
+    """The lines of one task of one table (Table 8 has two)."""
     table: int
     task: str
     lines: list
 
     @property
+    def spec(self):
+        return tables.get(self.table)
+
+    @property
     def title(self):
-        what = "ImageNet classification" if self.task == "classification" else "AVA quality assessment"
-        tol = ", ".join(f"{METRIC_NAMES[m]} +-{TOLERANCES[m]:g}" for m in self.metrics)
+        what = tables.DATASET_TITLES[self.spec.datasets[self.task]]
+        tol = ", ".join(f"{METRIC_LABELS[m]} +-{TOLERANCES[m]:g}" for m in self.metrics)
         return f"Table {self.table} ({what}; matches within {tol})"
 
     @property
     def metrics(self):
-        return _task_metrics(self.task) if self.table != 9 else ("top1_error_pct",)
+        return self.spec.metrics_of(self.task)
 
 
 @dataclass
 class Report:
     sections: list
-    runs: list  # every valid Run
+    runs: list  # every valid RunResult
     matched: dict  # run path -> labels of the rows it reproduces
     unmatched: list  # (path, why it matches no published row)
     skipped: list  # (path, why it is not a valid results.json)
@@ -241,8 +169,10 @@ def _run_line(row, run):
 
 
 def _is_reevaluation(run):
+    """An evaluation-only run (Table 6/7's diagonal, Table 8's (1, 16) cells) re-evaluates a model
+    another run trained (results.json records what it planned, not its --init_* flags)."""
     training = run.data["training"]
-    return training["planned_epochs"] == 0 and training["steps"] == 0
+    return settings.evaluation_only({"train_epochs": training["planned_epochs"], "train_steps": training["steps"]})
 
 
 def _mean_line(row, lines):
@@ -259,34 +189,27 @@ def _mean_line(row, lines):
 
 
 def model_gflops(row):
-    """Forward GFLOPs per image of a row's model as the repo builds it (resizer.models + resizer.flops)."""
+    """Forward GFLOPs per image of a row's model as the repo builds it (resizer.models + resizer.flops),
+    or None for a row that prints no sizes (Table 9)."""
     try:
-        from resizer import flops, models  # heavy: builds the full backbone
+        from resizer import flops  # heavy: builds the full backbone
     except ImportError as e:
         raise ImportError(f"counting the repo's FLOPS needs resizer.models and resizer.flops ({e}); "
                           "run without --compute_flops") from e
-
-    s = row.settings
-    if "output" not in s:
-        return None  # Table 9 prints no sizes
-    learned = s["resizer"] == "learned"
-    model = models.build(row.task, s["backbone"], resizer=s["resizer"],
-                         input_size=s["resizer_input"] if learned else s["output"], output_size=s["output"],
-                         filters=s["filters_n"] or 16, num_res_blocks=s["res_blocks_r"] or 1)
-    return flops.count_flops(model) / 1e9
+    return flops.row_gflops(row)
 
 
-def build_report(results_dir, tables=COMPARED_TABLES, gflops_of_row=None):
-    """Matches every results.json under results_dir to the rows of `tables`.
+def build_report(results_dir, numbers=None, gflops_of_row=None):
+    """Matches every results.json under results_dir to the rows of the tables `numbers` (default all).
 
     gflops_of_row(PublishedRow) -> GFLOPs or None fills the repo's FLOPS of rows not run
     (e.g. model_gflops; computed once per distinct architecture). Runs bring their own.
     """
     runs, skipped = load_runs(results_dir)
     sections, matched, cache = [], {r.path: [] for r in runs}, {}
-    for table in tables:
+    for table in tables.numbers() if numbers is None else numbers:
         by_task = {}
-        for row in published_rows(table):
+        for row in tables.rows(table):
             hits = [run for run in runs if row.matches(run.data)]
             for run in hits:
                 matched[run.path].append(f"{table}:{row.label}")
@@ -300,7 +223,7 @@ def build_report(results_dir, tables=COMPARED_TABLES, gflops_of_row=None):
             else:
                 gflops = None
                 if gflops_of_row is not None:
-                    key = (row.task, tuple((k, v) for k, v in sorted(row.settings.items()) if k != "init_resizer_from"))
+                    key = (row.task, tuple((k, v) for k, v in sorted(row.settings.items()) if k != "resizer_trained_with"))
                     if key not in cache:
                         cache[key] = gflops_of_row(row)
                     gflops = cache[key]
@@ -314,11 +237,11 @@ def build_report(results_dir, tables=COMPARED_TABLES, gflops_of_row=None):
 def _why_unmatched(data):
     if data["table"] is None:
         return f"table is null: a run of our own ({data['experiment']}), not a paper row"
-    expected = DATASETS[data["task"]]
-    if data["dataset"] != expected:
-        return f"dataset {data['dataset']} is not the paper's {expected} for {data['task']}"
-    settings = ", ".join(f"{k}={data['settings'].get(k)}" for k in _ROW_SETTINGS)
-    return f"no row of the compared tables has these settings ({settings})"
+    expected = tables.datasets(data["task"])
+    if data["dataset"] not in expected:
+        return f"dataset {data['dataset']} is not the paper's {' or '.join(expected)} for {data['task']}"
+    values = ", ".join(f"{k}={data['settings'].get(k)}" for k in ROW_SETTINGS)
+    return f"no row of the compared tables has these settings ({values})"
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -334,7 +257,7 @@ def _fmt(value, metric, signed=False, published=False):
 def _columns(section):
     cols = ["row", "run"]
     for m in section.metrics:
-        name = METRIC_NAMES[m]
+        name = METRIC_LABELS[m]
         cols += [f"{name} paper", f"{name} ours", "delta"]
     return cols + ["status", "epochs", "steps", "train imgs", "eval imgs", "GFLOPs paper", "GFLOPs repo", "notes"]
 
@@ -410,11 +333,11 @@ COMPARISON_COLUMNS = ("table", "task", "row", "run", "status", "metric", "publis
                       "gflops_repo", "notes")
 
 
-def comparison_records(report, tables=None):
+def comparison_records(report, numbers=None):
     """Machine-readable lines: one dict per (line, published metric)."""
     records = []
     for section in report.sections:
-        if tables is not None and section.table not in tables:
+        if numbers is not None and section.table not in numbers:
             continue
         for line in section.lines:
             for m, published in line.row.metrics.items():
@@ -484,15 +407,16 @@ FORMATS = {"text": format_text, "md": format_markdown, "csv": format_csv}
 
 def parse_tables(value):
     """'all' or a comma-separated list of table numbers -> tuple of ints (ValueError otherwise)."""
+    known = tables.numbers()
     if value == "all":
-        return COMPARED_TABLES
+        return known
     try:
-        tables = tuple(int(v) for v in value.split(","))
+        numbers = tuple(int(v) for v in value.split(","))
     except ValueError:
-        tables = ()
-    if not tables or any(t not in COMPARED_TABLES for t in tables):
-        raise ValueError(f"--table={value!r}: expected 'all' or table numbers among {COMPARED_TABLES}, e.g. 4 or 4,8.")
-    return tables
+        numbers = ()
+    if not numbers or any(t not in known for t in numbers):
+        raise ValueError(f"--table={value!r}: expected 'all' or table numbers among {known}, e.g. 4 or 4,8.")
+    return numbers
 
 
 def define_table_flag(default="all"):
@@ -506,5 +430,6 @@ def define_table_flag(default="all"):
         def flag_type(self):
             return "tables"
 
-    return flags.DEFINE(TablesParser(), "table", default, "A paper table (4..9), a comma-separated list, or 'all'.",
+    known = ", ".join(map(str, tables.numbers()))
+    return flags.DEFINE(TablesParser(), "table", default, f"A paper table ({known}), a comma-separated list, or 'all'.",
                         serializer=flags.ArgumentSerializer())

@@ -18,8 +18,11 @@ import dataclasses
 import sys
 from typing import Optional
 
+from resizer import tables as _tables
+from resizer.settings import settings_of
+
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
-TABLES = (4, 5, 6, 7, 8, 9)
+TABLES = _tables.numbers()  # the registered table specs (resizer/tables/); imports no table
 
 # name, kind, help (defaults are those of Config). kinds: str, int, float, bool, or a tuple of allowed strings.
 FLAGS = (
@@ -217,20 +220,7 @@ class Config:
 
     def settings(self, train_crop, eval_crop, init_resizer_backbone=None):
         """The `settings` object of results.json (see resizer.results.SETTINGS)."""
-        return {
-            "backbone": self.backbone,
-            "resizer": self.resizer,
-            "resizer_input": self.resizer_input if self.learned else None,
-            "output": self.output,
-            "filters_n": self.filters if self.learned else None,
-            "res_blocks_r": self.res_blocks if self.learned else None,
-            "batch_size": self.batch_size,
-            "interpolation": self.interpolation,
-            "train_crop": train_crop,
-            "eval_crop": eval_crop,
-            "distortion": self.distortion or None,
-            "init_resizer_from": init_resizer_backbone,
-        }
+        return settings_of(self, init_resizer_backbone, train_crop, eval_crop)
 
 
 def _check(condition, flag, message):

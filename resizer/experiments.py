@@ -1,11 +1,17 @@
 """The registry of every experiment: one per table row, per baseline a row starts from, per
 Section 4.3 run that no table holds, and the demo's two models.
 
-An experiment's name is its flag file's path under configs/ without `.flags`
-(`table4/resnet50/proposed_368` <-> `configs/table4/resnet50/proposed_368.flags`), and its
-default model directory is `runs/<name>`. `scripts/make_configs.py` writes the flag files from
-this registry; tests/test_experiments.py checks that files, registry and the published
-tables (`resizer.paper`) agree.
+Experiments are made by config factories, one per family, and registered by name:
+  * each published table's spec (resizer/tables/table<N>.py) makes the experiments of its
+    rows from the rows themselves, so an experiment knows the row it reproduces (`row`);
+  * the families of resizer/families/ make the rest: ImageNet baselines no table prints,
+    the Section 4.3 runs, the demo.
+
+`EXPERIMENTS` ({name: Experiment}) is built on first access. An experiment's name is its
+flag file's path under configs/ without `.flags` (`table4/resnet50/proposed_368` <->
+`configs/table4/resnet50/proposed_368.flags`), and its default model directory is
+`runs/<name>`. `scripts/make_configs.py` writes the flag files from this registry (tests
+check `make_configs.py --check`).
 
 Which run starts from which (our reading of Sections 4, 4.3 and Table 3; see docs/training.md):
   * `table4/<backbone>/bilinear_224` is the default baseline (stage 1). It trains from
@@ -26,48 +32,39 @@ Which run starts from which (our reading of Sections 4, 4.3 and Table 3; see doc
   * Section 4.3: a CIFAR-10 ResNet-50 baseline fine-tuned from the ImageNet one, then the
     ImageNet-trained ResNet-50 resizer re-tuned with it; and the trained 368->224 resizers put
     in front of another backbone's baseline without re-tuning (evaluation only).
-
-Importing this module does not import TensorFlow.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from typing import Optional
 
-from resizer import paper
+from resizer import settings as settings_lib
 
-IMAGENET_BACKBONES = ("inception_v2", "densenet121", "resnet50", "mobilenet_v2")
-AVA_BACKBONES = ("inception_v2", "densenet121", "efficientnet_b0")
-SIZES = (224, 256, 320, 368, 448)
-BATCH = {224: 128, 256: 96, 320: 64, 368: 48, 448: 32}  # Tables 4 and 5
-TABLE8_RN = ((1, 16), (2, 16), (1, 32), (2, 32))
-TABLE9_DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
-
+BATCH = {224: 128, 256: 96, 320: 64, 368: 48, 448: 32}  # Tables 4 and 5 (Section 4)
 LR_SCRATCH = 0.05    # Section 4
 LR_FINETUNE = 0.005  # Section 4
 # Our choices: the paper gives no epoch counts except "about 4 epochs" for Tables 6 and 7.
 EPOCHS_SCRATCH = 100
 EPOCHS_FINETUNE = 10
 EPOCHS_RETUNE = 4
-DEMO_EPOCHS = 6
 
-DATASETS = {  # dataset -> (task, the pipeline's fixed resize, flag file of the dataset)
-    "imagenet2012": ("classification", "bilinear", "imagenet"),
-    "ava": ("iqa", "bicubic", "ava"),
-    "cifar10": ("classification", "bilinear", "cifar10"),
-    "synthetic": ("classification", "bilinear", "demo"),
-}
+# configs/common.flags: these Config fields, at Config's defaults except where overridden here.
+COMMON_FLAGS = ("momentum", "lr_decay_rate", "lr_decay_epochs", "label_smoothing", "weight_decay",
+                "checkpoint_every_steps", "keep_checkpoints", "log_every_steps", "strategy", "seed")
+COMMON_OVERRIDES = {"log_every_steps": 100}  # our choice for long runs (Config's default suits short ones)
 
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """One run: what it trains (or only evaluates), and what it starts from.
 
-    `init_backbone_from` / `init_resizer_from` name other experiments whose final
-    checkpoints provide the backbone (with its head when the task matches) and the learned
-    resizer; `epochs == 0` means evaluation only (the model is assembled from those).
+    Field names are Config's (its flags). `init_backbone_from` / `init_resizer_from` name other
+    experiments whose final checkpoints provide the backbone (with its head when the task
+    matches) and the learned resizer; `train_epochs == 0` means evaluation only (the model is
+    assembled from those). `row` is the published row it reproduces (None outside the tables).
     """
 
     name: str
@@ -78,22 +75,30 @@ class Experiment:
     output: int
     batch_size: int
     resizer_input: Optional[int] = None
-    filters_n: Optional[int] = None
-    res_blocks_r: Optional[int] = None
+    filters: Optional[int] = None
+    res_blocks: Optional[int] = None
     distortion: Optional[str] = None
     init_backbone_from: Optional[str] = None
     init_resizer_from: Optional[str] = None
     learning_rate: float = LR_FINETUNE
-    epochs: float = EPOCHS_FINETUNE
+    train_epochs: float = EPOCHS_FINETUNE
     description: str = ""
+    row: object = dataclasses.field(default=None, compare=False, repr=False)  # tables.spec.PublishedRow
+
+    @property
+    def info(self):
+        """The DatasetInfo of its dataset (task, interpolation, classes, splits)."""
+        from resizer.data import registry
+
+        return registry.info(self.dataset)
 
     @property
     def task(self):
-        return DATASETS[self.dataset][0]
+        return self.info.task
 
     @property
     def interpolation(self):
-        return DATASETS[self.dataset][1]
+        return self.info.interpolation
 
     @property
     def flagfile(self):
@@ -102,11 +107,15 @@ class Experiment:
     @property
     def parent_flagfile(self):
         """The backbone-level flag file the row's file includes."""
-        return f"configs/{DATASETS[self.dataset][2]}/{self.backbone}.flags"
+        return f"configs/{dataset_flagfile(self.dataset)}/{self.backbone}.flags"
 
     @property
     def evaluation_only(self):
-        return self.epochs == 0
+        return settings_lib.evaluation_only(self)
+
+    @property
+    def reuses_a_model(self):
+        return settings_lib.reuses_a_model(self)
 
     @property
     def depends_on(self):
@@ -116,33 +125,13 @@ class Experiment:
     def model_dir(self, runs_dir="runs"):
         return f"{runs_dir}/{self.name}"
 
-    @property
-    def reuses_a_model(self):
-        """Evaluation only, with backbone and resizer from one run: that run's model, again."""
-        return self.evaluation_only and self.init_resizer_from and self.init_resizer_from == self.init_backbone_from
-
     def settings(self):
-        """The settings that define the row, as `results.json` records them (crops aside).
+        """Its results.json settings (resizer.settings.settings_of), crops aside."""
+        return settings_lib.settings_of(self, settings_lib.resizer_trained_with(self, registry().get))
 
-        `init_resizer_from` is the backbone of the run whose trained resizer started this one;
-        a run that only re-evaluates another run's model (`reuses_a_model`) inherits that
-        run's value (the Table 6/7 diagonal and Table 8's (1, 16) cells: None)."""
-        if self.reuses_a_model:
-            init_backbone = EXPERIMENTS[self.init_resizer_from].settings()["init_resizer_from"]
-        else:
-            init_backbone = EXPERIMENTS[self.init_resizer_from].backbone if self.init_resizer_from else None
-        return {
-            "backbone": self.backbone,
-            "resizer": self.resizer,
-            "resizer_input": self.resizer_input,
-            "output": self.output,
-            "filters_n": self.filters_n,
-            "res_blocks_r": self.res_blocks_r,
-            "batch_size": self.batch_size,
-            "interpolation": self.interpolation,
-            "distortion": self.distortion,
-            "init_resizer_from": init_backbone,
-        }
+    def record(self):
+        """What its results.json will say that rows are matched on (PublishedRow.matches)."""
+        return {"task": self.task, "dataset": self.dataset, "table": self.table, "settings": self.settings()}
 
     def flags(self):
         """The row-level flags of its flag file (the rest comes from the included files)."""
@@ -155,126 +144,80 @@ class Experiment:
             "batch_size": self.batch_size,
         }
         if self.resizer == "learned":
-            values.update(filters=self.filters_n, res_blocks=self.res_blocks_r)
+            values.update(filters=self.filters, res_blocks=self.res_blocks)
         values.update(distortion=self.distortion or "",
                       init_backbone_from=self.init_backbone_from or "",
                       init_resizer_from=self.init_resizer_from or "",
                       learning_rate=self.learning_rate,
-                      train_epochs=self.epochs)
+                      train_epochs=self.train_epochs)
         return {k: str(v) for k, v in values.items()}
 
 
-def _proposed(name, table, dataset, backbone, size, baseline, **kw):
-    return Experiment(name, table, dataset, backbone, "learned", output=224, batch_size=BATCH[size],
-                      resizer_input=size, filters_n=16, res_blocks_r=1,
+def proposed(name, table, dataset, backbone, size, baseline, output=224, **kw):
+    """A learned-resizer experiment (the paper's default n=16, r=1) fine-tuned from `baseline`."""
+    kw = {"batch_size": BATCH.get(size), "filters": 16, "res_blocks": 1, **kw}
+    return Experiment(name, table, dataset, backbone, "learned", output=output, resizer_input=size,
                       init_backbone_from=baseline, **kw)
 
 
-def _build():
+def dataset_flagfile(dataset):
+    """Name of a dataset's shared flag file under configs/ (DatasetInfo.flag_file, else its name)."""
+    from resizer.data import registry
+
+    return getattr(registry.info(dataset), "flag_file", None) or dataset
+
+
+@functools.cache
+def registry():
+    """{name: Experiment} of every family, built on first use (the factories import this module)."""
+    from resizer import families, tables
+
     exps = []
-    add = exps.append
-    for bb in IMAGENET_BACKBONES:
-        base = f"table4/{bb}/bilinear_224"
-        for s in SIZES:
-            add(_proposed(f"table4/{bb}/proposed_{s}", 4, "imagenet2012", bb, s, base,
-                          description=f"Table 4: {bb}, learned resizer {s} -> 224, joint fine-tuning"))
-        for s in SIZES:
-            scratch = s == 224
-            add(Experiment(f"table4/{bb}/bilinear_{s}", 4, "imagenet2012", bb, "bilinear", output=s,
-                           batch_size=BATCH[s], init_backbone_from=None if scratch else base,
-                           learning_rate=LR_SCRATCH if scratch else LR_FINETUNE,
-                           epochs=EPOCHS_SCRATCH if scratch else EPOCHS_FINETUNE,
-                           description=f"Table 4: {bb}, bilinear to {s}" +
-                           (" (the default baseline, stage 1)" if scratch else ", fine-tuned from the 224 baseline")))
-    add(Experiment("imagenet/efficientnet_b0/bilinear_224", None, "imagenet2012", "efficientnet_b0", "bilinear",
-                   output=224, batch_size=128, learning_rate=LR_SCRATCH, epochs=EPOCHS_SCRATCH,
-                   description="ImageNet baseline of EfficientNet-b0 (in no table): starts the Table 5 baseline"))
-    for bb in AVA_BACKBONES:
-        imagenet = "imagenet/efficientnet_b0/bilinear_224" if bb == "efficientnet_b0" else f"table4/{bb}/bilinear_224"
-        base = f"table5/{bb}/bicubic_224"
-        for s in SIZES:
-            add(_proposed(f"table5/{bb}/proposed_{s}", 5, "ava", bb, s, base,
-                          description=f"Table 5: {bb}, learned resizer {s} -> 224, joint fine-tuning on AVA"))
-        for s in SIZES:
-            add(Experiment(f"table5/{bb}/bicubic_{s}", 5, "ava", bb, "bicubic", output=s, batch_size=BATCH[s],
-                           init_backbone_from=imagenet if s == 224 else base,
-                           description=f"Table 5: {bb}, bicubic to {s}, fine-tuned from " +
-                           ("the ImageNet baseline" if s == 224 else "the 224 baseline")))
-    for table, dataset, backbones, source_table, base_name in (
-            (6, "imagenet2012", IMAGENET_BACKBONES, 4, "bilinear_224"),
-            (7, "ava", AVA_BACKBONES, 5, "bicubic_224")):
-        for target in backbones:
-            for initial in backbones:
-                trained = f"table{source_table}/{initial}/proposed_368"
-                same = target == initial
-                add(_proposed(f"table{table}/{target}/from_{initial}", table, dataset, target, 368,
-                              trained if same else f"table{source_table}/{target}/{base_name}",
-                              init_resizer_from=trained, epochs=0 if same else EPOCHS_RETUNE,
-                              description=f"Table {table}: {initial}'s 368 -> 224 resizer " +
-                              ("(the Table %d model, evaluated)" % source_table if same
-                               else f"re-tuned with the {target} baseline")))
-    for dataset, backbones, source_table in (("imagenet2012", IMAGENET_BACKBONES, 4), ("ava", AVA_BACKBONES, 5)):
-        short = DATASETS[dataset][2]
-        base_name = "bilinear_224" if source_table == 4 else "bicubic_224"
-        for bb in backbones:
-            for r, n in TABLE8_RN:
-                default = (r, n) == (1, 16)
-                trained = f"table{source_table}/{bb}/proposed_368"
-                exp = _proposed(f"table8/{short}/{bb}/r{r}_n{n}", 8, dataset, bb, 368,
-                                trained if default else f"table{source_table}/{bb}/{base_name}",
-                                init_resizer_from=trained if default else None, epochs=0 if default else EPOCHS_FINETUNE,
-                                description=f"Table 8: {bb} on {dataset}, resizer r={r}, n={n}, 368 -> 224" +
-                                (" (the Table %d model, evaluated)" % source_table if default else ""))
-                add(dataclasses.replace(exp, filters_n=n, res_blocks_r=r))
-    for distortion in TABLE9_DISTORTIONS:
-        size = 56 if distortion == "downscale4x" else 224
-        add(Experiment(f"table9/resnet50/{distortion}", 9, "imagenet2012", "resnet50", "learned", output=224,
-                       batch_size=128, resizer_input=size, filters_n=16, res_blocks_r=1, distortion=distortion,
-                       init_backbone_from="table4/resnet50/bilinear_224",
-                       description=f"Table 9: ResNet-50 with a resizer trained on {distortion} images ({size} -> 224)"))
-    add(Experiment("generalization/cifar10_resnet50/bilinear_224", None, "cifar10", "resnet50", "bilinear",
-                   output=224, batch_size=128, init_backbone_from="table4/resnet50/bilinear_224",
-                   description="Section 4.3: CIFAR-10 ResNet-50 baseline (paper: 6.9% top-1 error), "
-                               "fine-tuned from the ImageNet baseline"))
-    add(_proposed("generalization/cifar10_resnet50/imagenet_resizer_368", None, "cifar10", "resnet50", 368,
-                  "generalization/cifar10_resnet50/bilinear_224", init_resizer_from="table4/resnet50/proposed_368",
-                  epochs=EPOCHS_RETUNE,
-                  description="Section 4.3: the ImageNet ResNet-50 resizer re-tuned with the CIFAR-10 baseline "
-                              "(paper: 0.4 points below the baseline's error)"))
-    for target in IMAGENET_BACKBONES:
-        for initial in IMAGENET_BACKBONES:
-            if target != initial:
-                add(_proposed(f"generalization/no_retuning/{target}/from_{initial}", None, "imagenet2012", target,
-                              368, f"table4/{target}/bilinear_224", init_resizer_from=f"table4/{initial}/proposed_368",
-                              epochs=0, description=f"Section 4.3: {initial}'s trained resizer in front of the "
-                                                    f"{target} baseline, no re-tuning (evaluation only)"))
-    # The demo (our choice): a from-scratch rate of 0.01, not 0.05, because 0.05 left the
-    # learned-resizer model's batch-norm statistics unstable at this scale (docs/training.md).
-    add(Experiment("demo/bilinear_16", None, "synthetic", "tiny_cnn", "bilinear", output=16, batch_size=32,
-                   learning_rate=0.01, epochs=DEMO_EPOCHS,
-                   description="Demo: the small classifier on 64 px generated images shrunk to 16 px by bilinear"))
-    add(Experiment("demo/learned_64", None, "synthetic", "tiny_cnn", "learned", output=16, batch_size=32,
-                   resizer_input=64, filters_n=16, res_blocks_r=1, learning_rate=0.01, epochs=DEMO_EPOCHS,
-                   description="Demo: the same classifier behind a learned 64 -> 16 resizer, trained jointly"))
-    return {e.name: e for e in exps}
+    for spec in tables.specs():
+        exps += spec.experiments(tables.rows(spec.number))
+    for family in families.modules():
+        exps += family.experiments()
+    found = {}
+    for exp in exps:
+        if exp.name in found:
+            raise ValueError(f"two experiments are called {exp.name!r}; an experiment name is its flag file path")
+        found[exp.name] = exp
+    return found
 
 
-EXPERIMENTS = _build()
+def __getattr__(name):
+    if name == "EXPERIMENTS":  # resizer.experiments.EXPERIMENTS: the registry, built on first access
+        return registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def shared_files():
+    """{dataset: (comment, extra flags)} of the datasets' shared flag files, from the table specs
+    and families that introduce each dataset."""
+    from resizer import families, tables
+
+    found = {}
+    for owner in [*tables.specs(), *families.modules()]:
+        for dataset, value in getattr(owner, "shared_files", getattr(owner, "SHARED_FILES", {})).items():
+            if dataset in found:
+                raise ValueError(f"two families describe the shared flag file of {dataset!r}")
+            found[dataset] = value
+    return found
 
 
 def get(name):
     """The experiment called `name` (its flag file path under configs/ without .flags)."""
     try:
-        return EXPERIMENTS[name]
+        return registry()[name]
     except KeyError:
-        close = difflib.get_close_matches(name, EXPERIMENTS, n=3)
+        close = difflib.get_close_matches(name, registry(), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"No experiment {name!r} in resizer.experiments.{hint}") from None
 
 
 def names(table=None):
     """All experiment names (registry order), or those reproducing one table."""
-    return [n for n, e in EXPERIMENTS.items() if table is None or e.table == table]
+    return [n for n, e in registry().items() if table is None or e.table == table]
 
 
 def in_dependency_order(selected):
@@ -290,40 +233,8 @@ def in_dependency_order(selected):
         for dep in get(name).depends_on:
             visit(dep, chain + [name])
         state[name] = "done"
-        order.append(EXPERIMENTS[name])
+        order.append(registry()[name])
 
     for name in selected:
         visit(name, [])
     return order
-
-
-def _published_key(exp):
-    """(table, predicate on a published row) that finds the row an experiment reproduces."""
-    e = exp
-    if e.table in (4, 5):
-        res = "proposed" if e.resizer == "learned" else e.resizer
-        size = e.resizer_input if e.resizer == "learned" else e.output
-        return lambda r: (r["model"], r["resizer"], r["resizer_input"] if res == "proposed" else r["output"]) == (
-            e.backbone, res, size)
-    if e.table in (6, 7):
-        initial = EXPERIMENTS[e.init_resizer_from].backbone
-        return lambda r: (r["target_model"], r["initial_model"]) == (e.backbone, initial)
-    if e.table == 8:
-        return lambda r: (r["task"], r["model"], r["res_blocks_r"], r["filters_n"]) == (
-            e.task, e.backbone, e.res_blocks_r, e.filters_n)
-    if e.table == 9:
-        return lambda r: (r["model"], r["method"], r["distortion"]) == (e.backbone, "proposed", e.distortion)
-    return None
-
-
-def published_row(exp, raw=False):
-    """The published row an experiment reproduces (a dict from resizer.paper.load), or None.
-    With raw=True the cells are the strings the paper prints."""
-    match = _published_key(exp)
-    if match is None:
-        return None
-    rows = paper.load(exp.table)
-    found = [i for i, r in enumerate(rows) if match(r)]
-    if len(found) != 1:
-        raise ValueError(f"{exp.name}: expected one row of Table {exp.table}, found {len(found)}")
-    return (paper.load(exp.table, raw=True) if raw else rows)[found[0]]

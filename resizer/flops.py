@@ -51,57 +51,65 @@ def count_flops(model, op_types=COUNTED_OPS):
     return sum(by_op.get(op, 0) for op in op_types)
 
 
-TABLE_TASKS = {4: "classification", 5: "iqa"}
+def flops_tables():
+    """Numbers of the registered tables that print GFLOPs per row (TableSpec.prints_flops)."""
+    from resizer import tables
+
+    return tuple(spec.number for spec in tables.specs() if spec.prints_flops)
 
 
-def row_model(table, row):
-    """The model of a Table 4/5 row: the learned resizer (resizer_input -> output) in front of
-    the backbone, or the fixed baseline resize with the backbone at `output`."""
+def row_model(row):
+    """The model of a published row (a resizer.tables PublishedRow), built from its settings:
+    the learned resizer (resizer_input -> output) in front of the backbone, or the fixed
+    baseline resize with the backbone at `output`."""
+    from resizer.data import registry
     from resizer.models import build
+    from resizer.settings import build_kwargs
 
-    if table not in TABLE_TASKS:
-        raise ValueError(f"FLOPS are published in tables {sorted(TABLE_TASKS)}, not {table!r}.")
-    task = TABLE_TASKS[table]
-    if row["resizer"] == "proposed":
-        return build(task, row["model"], "learned", row["resizer_input"], row["output"])
-    return build(task, row["model"], row["resizer"], row["output"], row["output"])
+    return build(**build_kwargs(row.settings, row.task, registry.info(row.dataset).num_classes))
 
 
-def _is_default_baseline(row):
-    return row["resizer"] != "proposed" and row["output"] == 224
+def row_gflops(row, counter=None):
+    """Forward GFLOPs per image of a row's model, or None for a row that prints no sizes (Table 9)."""
+    if "output" not in row.settings:
+        return None
+    model = row_model(row)
+    return (counter or count_flops)(model) / 1e9
 
 
 def measure_table(table, rows=None, counter=count_flops, on_row=None):
-    """Measured GFLOPs beside the published ones for rows of Table 4 or 5.
+    """Measured GFLOPs beside the published ones for rows of a table that prints them (4, 5).
 
-    rows: the rows to measure (default all; `resizer.paper.load(table)` dicts). Each result
-    adds measured_gflops, ratio (measured / paper) and, for proposed rows, the resizer's
-    share (row minus the same model's 224 baseline) measured and published.
+    rows: the PublishedRows to measure (default all of `resizer.tables.rows(table)`). Each
+    result is the row as the paper prints it (`row.paper`) plus measured_gflops, ratio
+    (measured / paper) and, for learned-resizer rows, the resizer's share (row minus the
+    same backbone's fixed-resize row at the same output size) measured and published.
     on_row: optional callback(result) after each row, for progress output.
     """
-    from resizer import paper
+    from resizer import tables
 
-    published = paper.load(table)
+    if table not in flops_tables():
+        raise ValueError(f"FLOPS are published in tables {list(flops_tables())}, not {table!r}.")
+    published = tables.rows(table)
     rows = published if rows is None else list(rows)
     cache = {}
 
     def measured(row):
-        key = (row["model"], row["resizer"], row["resizer_input"], row["output"])
+        key = tuple(sorted(row.settings.items()))
         if key not in cache:
-            model = row_model(table, row)
-            cache[key] = counter(model) / 1e9
-            del model
+            cache[key] = row_gflops(row, counter)
         return cache[key]
 
     results = []
     for row in rows:
-        result = dict(row, paper_gflops=row["gflops"], measured_gflops=measured(row))
+        result = dict(row.paper, paper_gflops=row.gflops, measured_gflops=measured(row))
         del result["gflops"]
-        result["ratio"] = result["measured_gflops"] / row["gflops"]
+        result["ratio"] = result["measured_gflops"] / row.gflops
         result["paper_resizer_share"] = result["measured_resizer_share"] = result["share_ratio"] = None
-        if row["resizer"] == "proposed":
-            base = next(r for r in published if r["model"] == row["model"] and _is_default_baseline(r))
-            result["paper_resizer_share"] = row["gflops"] - base["gflops"]
+        if row.settings["resizer"] == "learned":
+            base = next(r for r in published if r.backbone == row.backbone and r.settings["resizer"] != "learned"
+                        and r.settings["output"] == row.settings["output"])
+            result["paper_resizer_share"] = row.gflops - base.gflops
             result["measured_resizer_share"] = result["measured_gflops"] - measured(base)
             result["share_ratio"] = result["measured_resizer_share"] / result["paper_resizer_share"]
         results.append(result)

@@ -19,14 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402  (Pillow: a dependency of matplotlib)
 
-from resizer import compare, paper, results  # noqa: E402
+from resizer import paper, results, tables  # noqa: E402
 from resizer.files import atomic_write
 
 PROPOSED_COLOR, BASELINE_COLOR, OURS_COLOR = "#1f77b4", "#d62728", "black"
 LABELS = {"top1_error_pct": "top-1 error (%)", "top5_error_pct": "top-5 error (%)", "plcc": "PLCC", "srcc": "SRCC"}
 BACKBONE_NAMES = {"inception_v2": "Inception-v2", "densenet121": "DenseNet-121", "resnet50": "ResNet-50",
                   "mobilenet_v2": "MobileNet-v2", "efficientnet_b0": "EfficientNet-b0"}
-PLOTTED_TABLES = compare.COMPARED_TABLES
 
 
 def reproduced_points(report, table, task=None):
@@ -65,7 +64,7 @@ def _ours(ax, points, color, label):
 
 def _table_data(table, report):
     """(task, plotted metric, published rows, backbones in paper order, our points) of Tables 4-7."""
-    rows = compare.published_rows(table)
+    rows = tables.rows(table)
     task = rows[0].task
     return task, results_metric(task), rows, list(dict.fromkeys(r.backbone for r in rows)), \
         reproduced_points(report, table)
@@ -111,7 +110,7 @@ def plot_generalization(table, report=None):
     fig, ax = plt.subplots(figsize=(1.5 * len(models) + 2.4, 1.1 * len(models) + 1.8))
     cells = {}
     for r in rows:
-        initial = r.settings["init_resizer_from"]
+        initial = r.settings["resizer_trained_with"]
         if initial is None:  # the diagonal: the backbone's own resizer
             initial = r.backbone
         i, j = models.index(r.backbone), models.index(initial)
@@ -139,16 +138,16 @@ def plot_generalization(table, report=None):
     return fig
 
 
-def plot_ablation(report=None):
+def plot_ablation(table, report=None):
     """Table 8: grouped bars over (r, n) per backbone, one panel per task, ours as diamonds."""
-    rows = compare.published_rows(8)
+    rows = tables.rows(table)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
     configs = [(1, 16), (2, 16), (1, 32), (2, 32)]
     colors = ["#1f77b4", "#6baed6", "#ff7f0e", "#fdae6b"]
     width = 0.2
-    for ax, task in zip(axes, ("classification", "iqa")):
+    for ax, task in zip(axes, tables.get(table).tasks):
         metric = results_metric(task)
-        ours = reproduced_points(report, 8, task)
+        ours = reproduced_points(report, table, task)
         mine = [r for r in rows if r.task == task]
         backbones = list(dict.fromkeys(r.backbone for r in mine))
         values = [r.metrics[metric] for r in mine]
@@ -163,20 +162,21 @@ def plot_ablation(report=None):
         ax.set_ylim(min(values) - 0.6 * span, max(values) + 0.4 * span)  # bars start near the data
         ax.set_xticks(range(len(backbones)), [BACKBONE_NAMES.get(b, b) for b in backbones], fontsize=8)
         ax.set_ylabel(LABELS[metric])
-        ax.set_title("ImageNet classification" if task == "classification" else "AVA quality assessment")
+        ax.set_title(tables.DATASET_TITLES[tables.get(table).datasets[task]])
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7, ncol=2)
-    fig.suptitle("Table 8: resizer size (r residual blocks, n filters), 368->224")
+    fig.suptitle(f"Table {table}: resizer size (r residual blocks, n filters), 368->224")
     fig.tight_layout()
     return fig
 
 
-def plot_distortions(report=None):
+def plot_distortions(table, report=None):
     """Table 9: ResNet-50 top-1 error on distorted images, Liu et al. [20] against the learned resizer."""
-    published = paper.load(9)
+    published = paper.load(table)  # both methods: the spec's rows are the proposed ones
+    rows = {r.settings["distortion"]: r for r in tables.rows(table)}
     distortions = list(dict.fromkeys(r["distortion"] for r in published))
     value = {(r["method"], r["distortion"]): r["top1_error_pct"] for r in published}
-    ours = reproduced_points(report, 9)
+    ours = reproduced_points(report, table)
     fig, ax = plt.subplots(figsize=(6.4, 3.9))
     xs = np.arange(len(distortions))
     for offset, method, color, name in ((-0.18, "liu2019", "#7f7f7f", "Liu et al. [20] (paper)"),
@@ -185,31 +185,29 @@ def plot_distortions(report=None):
         ax.bar(xs + offset, heights, 0.36, color=color, label=name)
         for x, h in zip(xs + offset, heights):
             ax.annotate(f"{h:g}", (x, h), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7)
-    rows = {r.settings["distortion"]: r for r in compare.published_rows(9)}
     _ours(ax, [(x + 0.18, v, p) for x, d in zip(xs, distortions) for v, _, p in ours.get(rows[d].label, [])],
           OURS_COLOR, "proposed")
     low = min(value.values())
     ax.set_ylim(low - 4, max(value.values()) + 2)
     ax.set_xticks(xs, ["down-scaled 4x", "Gaussian noise 0.1", "JPEG q=10"])
     ax.set_ylabel("ResNet-50 top-1 error (%)")
-    ax.set_title("Table 9: distorted ImageNet, then enhanced")
+    ax.set_title(f"Table {table}: distorted ImageNet, then enhanced")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
+# TableSpec.figure -> the function drawing it: (table number, compare.Report or None) -> Figure.
+FIGURES = {"flops_curves": plot_flops_table, "generalization_grid": plot_generalization,
+           "ablation_bars": plot_ablation, "distortion_bars": plot_distortions}
+
+
 def plot_table(table, report=None):
-    """The figure of one of Tables 4..9 (a matplotlib Figure; the caller saves and closes it)."""
-    if table in (4, 5):
-        return plot_flops_table(table, report)
-    if table in (6, 7):
-        return plot_generalization(table, report)
-    if table == 8:
-        return plot_ablation(report)
-    if table == 9:
-        return plot_distortions(report)
-    raise ValueError(f"No figure for table {table!r}; choose one of {PLOTTED_TABLES}.")
+    """The figure of a registered table (a matplotlib Figure; the caller saves and closes it)."""
+    if table not in tables.numbers():
+        raise ValueError(f"No figure for table {table!r}; choose one of {tables.numbers()}.")
+    return FIGURES[tables.get(table).figure](table, report)
 
 
 def _compact_png(path, colors=64):

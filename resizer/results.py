@@ -55,8 +55,9 @@ SETTINGS = {
     "train_crop": (str, "training crop convention, e.g. inception_crop_area0.08-1_aspect3/4-4/3+flip"),
     "eval_crop": (str, "evaluation crop convention, e.g. central_crop_0.875"),
     "distortion": (_opt_str, "Table 9 distortion (downscale4x, gaussian_noise_0.1, jpeg_q10) or null"),
-    "init_resizer_from": (_opt_str, "backbone whose trained resizer initialised this one (Tables 6, 7, the "
-                                    "evaluated (1, 16) cells of Table 8, Section 4.3), or null"),
+    "resizer_trained_with": (_opt_str, "backbone of the run that trained the resizer this run started from "
+                                       "(Tables 6, 7, Section 4.3), or null: no resizer, or one trained from "
+                                       "scratch (a re-evaluation inherits the value of the run it evaluates)"),
 }
 
 TRAINING = {

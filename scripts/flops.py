@@ -1,4 +1,4 @@
-"""Regenerates the FLOPS column of Table 4 or 5: every row's model, counted with the TF profiler.
+"""Regenerates the FLOPS column of a table that prints one (4 or 5): every row's model, counted with the TF profiler.
 
 Prints, per row, the published GFLOPs, the measured ones and their ratio, and for the
 proposed rows the resizer's share (row minus the model's own 224 baseline) published and
@@ -16,10 +16,10 @@ import sys
 
 from absl import app, flags
 
-from resizer import paper
-from resizer.flops import TABLE_TASKS, measure_table
+from resizer import tables
+from resizer.flops import flops_tables, measure_table
 
-_TABLE = flags.DEFINE_enum("table", "4", [str(t) for t in sorted(TABLE_TASKS)], "Published table to regenerate.")
+_TABLE = flags.DEFINE_enum("table", "4", [str(t) for t in flops_tables()], "Published table to regenerate.")
 _MODELS = flags.DEFINE_list("models", None, "Only these models (default: every model of the table).")
 
 COLUMNS = ("model", "resizer", "resizer_input", "output", "paper_gflops", "measured_gflops", "ratio",
@@ -35,13 +35,13 @@ def _cell(value):
 
 
 def select_rows(table, models):
-    rows = paper.load(table)
+    rows = tables.rows(table)
     if models:
-        known = sorted({r["model"] for r in rows})
+        known = sorted({r.backbone for r in rows})
         unknown = [m for m in models if m not in known]
         if unknown:
             raise app.UsageError(f"Table {table} has no model {', '.join(unknown)}; choose from {', '.join(known)}.")
-        rows = [r for r in rows if r["model"] in models]
+        rows = [r for r in rows if r.backbone in models]
     return rows
 
 

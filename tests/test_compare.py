@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from resizer import compare, results
+from resizer import compare, results, tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def make_results(task="classification", table=4, backbone="resnet50", resizer="learned", resizer_input=368,
-                 output=224, n=16, r=1, batch_size=48, distortion=None, init_resizer_from=None, metrics=None,
+                 output=224, n=16, r=1, batch_size=48, distortion=None, resizer_trained_with=None, metrics=None,
                  epochs=90.0, planned_epochs=90.0, full_train_split=True, full_split=True, gflops=8.6,
                  dataset=None, experiment="table4/resnet50/proposed_368"):
     """A valid results.json dict (resizer/results.py schema); sizes and metrics as the arguments say."""
@@ -26,13 +26,13 @@ def make_results(task="classification", table=4, backbone="resnet50", resizer="l
             {"plcc": 0.675, "srcc": 0.644}
     data = {
         "schema_version": results.SCHEMA_VERSION, "experiment": experiment, "table": table, "task": task,
-        "dataset": dataset or compare.DATASETS[task], "split": "validation", "split_size": 50000,
+        "dataset": dataset or tables.datasets(task)[0], "split": "validation", "split_size": 50000,
         "full_split": full_split,
         "settings": {"backbone": backbone, "resizer": resizer, "resizer_input": resizer_input if learned else None,
                      "output": output, "filters_n": n if learned else None, "res_blocks_r": r if learned else None,
                      "batch_size": batch_size, "interpolation": "bilinear", "train_crop": "inception_random_crop+flip",
                      "eval_crop": "central_crop_0.875", "distortion": distortion,
-                     "init_resizer_from": init_resizer_from},
+                     "resizer_trained_with": resizer_trained_with},
         "metrics": dict(metrics), "gflops": gflops,
         "params": {"total": 25_000_000, "trainable": 24_900_000, "resizer_conv_weights": 11872 if learned else None},
         "training": {"steps": int(epochs * 1000), "epochs": epochs, "planned_epochs": planned_epochs,
@@ -54,15 +54,19 @@ def lines_of(report, table, label, task=None):
 
 
 def test_published_rows_cover_every_reproducible_cell():
-    assert len(compare.published_rows(4)) == 40 and len(compare.published_rows(5)) == 30
-    assert len(compare.published_rows(6)) == 16 and len(compare.published_rows(8)) == 28
-    assert [r.label for r in compare.published_rows(9)] == [
+    assert tables.numbers() == (4, 5, 6, 7, 8, 9)
+    assert len(tables.rows(4)) == 40 and len(tables.rows(5)) == 30
+    assert len(tables.rows(6)) == 16 and len(tables.rows(8)) == 28
+    assert [r.label for r in tables.rows(9)] == [
         "resnet50 proposed, downscale4x", "resnet50 proposed, gaussian_noise_0.1", "resnet50 proposed, jpeg_q10"]
-    row = compare.published_rows(4)[23]
+    row = tables.rows(4)[23]
     assert (row.label, row.metrics, row.gflops, row.batch_size) == (
         "resnet50 proposed 368->224", {"top1_error_pct": 23.0, "top5_error_pct": 6.7}, 8.61, 48)
+    assert row.printed == {"top1_error_pct": "23.0", "top5_error_pct": "6.7", "gflops": "8.61"}
+    iqa = [r for r in tables.rows(8) if r.task == "iqa"][0]  # metric_a/metric_b under their names
+    assert (iqa.dataset, iqa.metrics) == ("ava", {"plcc": 0.677, "srcc": 0.652})
     with pytest.raises(ValueError, match="no reproducible rows"):
-        compare.published_rows(2)
+        tables.rows(2)
 
 
 def test_a_run_is_matched_by_settings_not_path_and_counts_for_every_table_printing_it(tmp_path):
@@ -120,7 +124,7 @@ def test_two_runs_of_a_row_are_listed_with_their_mean(tmp_path):
 
 
 def test_tables_6_7_and_9_rows_need_their_defining_setting(tmp_path):
-    write_run(tmp_path, "t6", make_results(table=6, backbone="mobilenet_v2", init_resizer_from="resnet50",
+    write_run(tmp_path, "t6", make_results(table=6, backbone="mobilenet_v2", resizer_trained_with="resnet50",
                                            metrics={"top1_error_pct": 28.1, "top5_error_pct": 9.5}))
     write_run(tmp_path, "t9", make_results(table=9, distortion="jpeg_q10", resizer_input=224,
                                            metrics={"top1_error_pct": 34.4, "top5_error_pct": 12.0}))

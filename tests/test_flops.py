@@ -8,7 +8,7 @@ import sys
 import keras
 import pytest
 
-from resizer import paper
+from resizer import tables
 from resizer.flops import count_flops, flops_by_op, measure_table
 from resizer.models import build
 
@@ -55,7 +55,8 @@ SAMPLE = {
 @pytest.mark.parametrize("table", [4, 5])
 def test_sample_of_published_rows_within_bounds(table):
     wanted = set(SAMPLE[table])
-    rows = [r for r in paper.load(table) if (r["model"], r["resizer"], r["resizer_input"], r["output"]) in wanted]
+    rows = [r for r in tables.rows(table) if (r.paper["model"], r.paper["resizer"], r.paper["resizer_input"],
+                                              r.paper["output"]) in wanted]
     assert len(rows) == len(wanted)
     for result in measure_table(table, rows):
         label = f"{result['model']} {result['resizer']} {result['resizer_input']}->{result['output']}"

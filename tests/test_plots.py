@@ -7,7 +7,7 @@ import sys
 import matplotlib.pyplot as plt
 import pytest
 
-from resizer import compare, plots
+from resizer import compare, plots, tables
 from test_compare import ROOT, make_results, write_run
 
 
@@ -17,7 +17,7 @@ def report(tmp_path_factory):
     write_run(root, "p368", make_results(gflops=8.7, metrics={"top1_error_pct": 23.4, "top5_error_pct": 6.9}))
     write_run(root, "b256", make_results(resizer="bilinear", output=256, batch_size=96, gflops=9.1, epochs=10.0,
                                          metrics={"top1_error_pct": 25.0, "top5_error_pct": 8.0}))
-    write_run(root, "t6", make_results(table=6, backbone="mobilenet_v2", init_resizer_from="resnet50",
+    write_run(root, "t6", make_results(table=6, backbone="mobilenet_v2", resizer_trained_with="resnet50",
                                        metrics={"top1_error_pct": 28.3, "top5_error_pct": 9.5}))
     write_run(root, "t9", make_results(table=9, distortion="jpeg_q10", metrics={"top1_error_pct": 34.0,
                                                                                 "top5_error_pct": 12.0}))
@@ -47,7 +47,7 @@ def test_flops_figure_has_paper_curves_and_our_runs_at_their_flops(report):
 
 
 def test_published_only_figures_have_no_reproduced_marks():
-    for table in plots.PLOTTED_TABLES:
+    for table in tables.numbers():
         fig = plots.plot_table(table)
         assert all(_ours(ax) == {} for ax in fig.axes)
         assert not any("ours" in t.get_text() for ax in fig.axes for t in ax.texts)

@@ -1,4 +1,4 @@
-"""The sweep driver: run order, skip/resume states, commands, cost estimates, failures."""
+"""The table runner: run order, skip/resume states, commands, cost estimates, failures."""
 
 import os
 import subprocess
@@ -6,23 +6,23 @@ import sys
 
 import pytest
 
-from resizer import experiments, paper, results, sweep
+from resizer import experiments, paper, results, table_runner, tables
 from test_compare import ROOT, make_results
 
 
 def test_dependencies_run_first():
-    order = [e.name for e in sweep.select(6, "mobilenet_v2")]
-    assert set(experiments.names(6)) & set(order) == {f"table6/mobilenet_v2/from_{b}" for b in experiments.IMAGENET_BACKBONES}
+    order = [e.name for e in table_runner.select(6, "mobilenet_v2")]
+    assert set(experiments.names(6)) & set(order) == {f"table6/mobilenet_v2/from_{r.backbone}" for r in tables.rows(4)}
     for i, name in enumerate(order):
         for dep in experiments.get(name).depends_on:
             assert dep in order[:i], f"{name} runs before {dep}"
     assert order.index("table4/resnet50/proposed_368") < order.index("table6/mobilenet_v2/from_resnet50")
-    table4 = [e.name for e in sweep.select(4, "resnet50")]
+    table4 = [e.name for e in table_runner.select(4, "resnet50")]
     assert table4[0] == "table4/resnet50/bilinear_224" and len(table4) == 10
     with pytest.raises(ValueError, match="no 'efficientnet_b0' experiments; backbones: densenet121"):
-        sweep.select(4, "efficientnet_b0")
+        table_runner.select(4, "efficientnet_b0")
     with pytest.raises(ValueError, match="no experiments reproduce table 3"):
-        sweep.select(3)
+        table_runner.select(3)
 
 
 def test_resizer_flops_formula_reproduces_the_papers_overhead():
@@ -31,18 +31,18 @@ def test_resizer_flops_formula_reproduces_the_papers_overhead():
     for r in t4:
         if r["resizer"] == "proposed":
             overhead = r["gflops"] - base[r["model"]]
-            assert sweep.resizer_gflops(r["resizer_input"], 224) == pytest.approx(overhead, abs=0.011), r
+            assert table_runner.resizer_gflops(r["resizer_input"], 224) == pytest.approx(overhead, abs=0.011), r
 
 
 def test_cost_estimate_of_a_row():
     exp = experiments.get("table4/resnet50/proposed_368")
-    cost = sweep.estimate(exp)
+    cost = table_runner.estimate(exp)
     assert cost.gflops == pytest.approx(8.61, abs=0.005) and cost.source == "paper+resizer convs"
-    assert cost.train_images == exp.epochs * sweep.NOMINAL_TRAIN_EXAMPLES["imagenet2012"]
+    assert cost.train_images == exp.train_epochs * table_runner.NOMINAL_TRAIN_EXAMPLES["imagenet2012"]
     assert cost.flops == pytest.approx(cost.gflops * 1e9 * (3 * cost.train_images + 50_000))
-    t9 = sweep.estimate(experiments.get("table9/resnet50/downscale4x"))  # 56 -> 224 up-scaling resizer
-    assert t9.gflops == pytest.approx(6.97 + sweep.resizer_gflops(56, 224))
-    assert sweep.estimate(experiments.get("table5/efficientnet_b0/bicubic_448")).gflops == 2.96
+    t9 = table_runner.estimate(experiments.get("table9/resnet50/downscale4x"))  # 56 -> 224 up-scaling resizer
+    assert t9.gflops == pytest.approx(6.97 + table_runner.resizer_gflops(56, 224))
+    assert table_runner.estimate(experiments.get("table5/efficientnet_b0/bicubic_448")).gflops == 2.96
 
 
 def _write(runs, name, **kw):
@@ -52,23 +52,23 @@ def _write(runs, name, **kw):
 def test_states_skip_done_and_resume_interrupted(tmp_path):
     runs = str(tmp_path)
     exp = experiments.get("table4/resnet50/proposed_368")
-    assert sweep.state(exp, runs) == "new"
+    assert table_runner.state(exp, runs) == "new"
     os.makedirs(tmp_path / exp.name)
     (tmp_path / exp.name / "ckpt-1.index").write_text("")
-    assert sweep.state(exp, runs) == "resume"
-    _write(runs, exp.name, epochs=exp.epochs / 2, planned_epochs=exp.epochs)
-    assert sweep.state(exp, runs) == "resume"
-    _write(runs, exp.name, epochs=exp.epochs, planned_epochs=exp.epochs)
-    assert sweep.state(exp, runs) == "done"
+    assert table_runner.state(exp, runs) == "resume"
+    _write(runs, exp.name, epochs=exp.train_epochs / 2, planned_epochs=exp.train_epochs)
+    assert table_runner.state(exp, runs) == "resume"
+    _write(runs, exp.name, epochs=exp.train_epochs, planned_epochs=exp.train_epochs)
+    assert table_runner.state(exp, runs) == "done"
     (tmp_path / exp.name / "results.json").write_text("{")
-    assert sweep.state(exp, runs) == "resume"
+    assert table_runner.state(exp, runs) == "resume"
 
 
 def test_dry_run_prints_runnable_commands_and_comments(tmp_path):
     runs = str(tmp_path / "runs")
     _write(runs, "table4/resnet50/bilinear_224", epochs=experiments.EPOCHS_SCRATCH,
            planned_epochs=experiments.EPOCHS_SCRATCH)
-    text = sweep.format_dry_run(sweep.plan(6, "resnet50", runs_dir=runs))
+    text = table_runner.format_dry_run(table_runner.plan(6, "resnet50", runs_dir=runs))
     lines = text.splitlines()
     assert all(l.startswith("# ") or l.startswith("python scripts/") for l in lines)
     flags = f"--flagfile=configs/table6/resnet50/from_densenet121.flags --runs_dir={runs}"
@@ -83,14 +83,14 @@ def test_dry_run_prints_runnable_commands_and_comments(tmp_path):
 
 
 def test_execute_skips_what_starts_from_a_failure(tmp_path):
-    steps = sweep.plan(6, "resnet50", runs_dir=str(tmp_path))
+    steps = table_runner.plan(6, "resnet50", runs_dir=str(tmp_path))
     ran = []
 
     def fake_run(command):
         ran.append(command)
         return 1 if "table4/densenet121/proposed_368.flags" in command and "train.py" in command else 0
 
-    failed = sweep.execute(steps, run=fake_run, log=lambda *_: None)
+    failed = table_runner.execute(steps, run=fake_run, log=lambda *_: None)
     assert failed == ["table4/densenet121/proposed_368", "table6/resnet50/from_densenet121"]
     assert not any("from_densenet121" in c for c in ran)
     assert any("table6/resnet50/from_mobilenet_v2.flags" in c for c in ran)  # independent rows go on

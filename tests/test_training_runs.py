@@ -131,7 +131,7 @@ def test_evaluation_only_run_is_assembled_from_its_init_runs(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     moved = json.loads((tmp_path / "moved" / "results.json").read_text())
-    assert moved["settings"]["init_resizer_from"] == "tiny_cnn"  # from the trained run's config.json
+    assert moved["settings"]["resizer_trained_with"] == "tiny_cnn"  # from the trained run's config.json
     assert moved["metrics"] != original["metrics"]  # an untrained backbone behind the trained resizer
 
 

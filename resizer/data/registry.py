@@ -36,6 +36,8 @@ class DatasetInfo:
         shuffle_files, seed, input_context, num_examples). Sources that do not are called
         as `source(split, data_dir)` and the pipeline shards and limits them itself.
       other_tasks: tasks besides `task` its `source` can serve (the generated data: both).
+      flag_file: the shared flag file configs/<flag_file>.flags its experiments include
+        (None: its name); scripts/make_configs.py writes it.
     """
 
     name: str
@@ -51,6 +53,7 @@ class DatasetInfo:
     eval_fraction: float = 0.875
     pipeline_options: bool = True
     other_tasks: tuple = ()
+    flag_file: str | None = None
 
     def __post_init__(self):
         from resizer import tasks

@@ -25,7 +25,7 @@ INFO = DatasetInfo(
     name=NAME, task="classification", num_classes=1000, interpolation="bilinear",
     splits=("train", "validation", "minival", "train_minus_minival"),
     train_split="train", eval_split="validation", selection_split="minival",
-    train_crop="inception", eval_crop="central", eval_fraction=0.875,
+    train_crop="inception", eval_crop="central", eval_fraction=0.875, flag_file="imagenet",
 )
 
 

@@ -31,7 +31,7 @@ _SPLIT_STREAMS = {"train": 1, "test": 2, "validation": 3}
 INFO = DatasetInfo(name="synthetic", task="classification", num_classes=len(CLASSES), interpolation="bilinear",
                    splits=tuple(SPLIT_SIZES), train_split="train", eval_split="test", selection_split="validation",
                    train_crop="none", eval_crop="full", eval_fraction=1.0, pipeline_options=False,
-                   other_tasks=("iqa",))
+                   other_tasks=("iqa",), flag_file="demo")
 
 
 def _rectangle(seed, size):

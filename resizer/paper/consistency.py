@@ -101,8 +101,9 @@ def _layout(c, tables):
             c.ok(False, f"table{table}: missing")
             continue
         header = list(rows[0].keys()) if rows else []
-        c.ok(header == HEADERS[table], f"table{table}: header {header}, expected {HEADERS[table]}")
-        c.ok(len(rows) == ROW_COUNTS[table], f"table{table}: {len(rows)} rows, expected {ROW_COUNTS[table]}")
+        if table in HEADERS:  # a table added later has no layout rules until they are written here
+            c.ok(header == HEADERS[table], f"table{table}: header {header}, expected {HEADERS[table]}")
+            c.ok(len(rows) == ROW_COUNTS[table], f"table{table}: {len(rows)} rows, expected {ROW_COUNTS[table]}")
         for r in rows:
             # csv.DictReader files extra cells under None and fills missing ones with None.
             c.ok(None not in r and None not in r.values(), f"table{table}: ragged row {r}")
@@ -266,7 +267,7 @@ def failures(tables=None):
     _layout(c, tables)
     if c.failures:  # the value rules below index columns and rows the layout guarantees
         return c.failures, c.passed
-    t1, t2, t4, t5, t6, t7, t8, t9 = (tables[t] for t in paper.TABLES)
+    t1, t2, t4, t5, t6, t7, t8, t9 = (tables[t] for t in HEADERS)
     try:
         _formats(c, tables)
         _table2(c, t2)

@@ -80,7 +80,7 @@ def _run_config(value, runs_dir):
 
 
 def init_resizer_backbone(cfg):
-    """settings.init_resizer_from: the backbone of the run whose trained resizer started this one.
+    """settings.resizer_trained_with: the backbone of the run whose trained resizer started this one.
 
     An evaluation-only run whose backbone and resizer come from one run is that run's model
     evaluated again, and inherits that run's value (None for a resizer trained from scratch).
@@ -89,18 +89,14 @@ def init_resizer_backbone(cfg):
 
 
 def _init_resizer_backbone(values):
-    from resizer import experiments
+    from resizer import experiments, settings
 
-    value = values.get("init_resizer_from")
-    if not value:
-        return None
-    reused = values.get("train_epochs") == 0 and values.get("train_steps") == 0 and value == values.get(
-        "init_backbone_from")
-    if value in experiments.EXPERIMENTS:
-        source = experiments.get(value)
-        return source.settings()["init_resizer_from"] if reused else source.backbone
-    source = _run_config(value, values.get("runs_dir", "runs"))
-    return _init_resizer_backbone(source) if reused else source.get("backbone")
+    def source_of(value):
+        if value in experiments.EXPERIMENTS:
+            return experiments.get(value)
+        return _run_config(value, values.get("runs_dir", "runs")) or None
+
+    return settings.resizer_trained_with(values, source_of)
 
 
 def code_version():

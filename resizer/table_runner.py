@@ -1,4 +1,4 @@
-"""Runs every experiment of a table in dependency order (the engine of scripts/reproduce.py).
+"""The table runner: every experiment of a table in dependency order (the engine of scripts/reproduce.py).
 
 A table's experiments come from `resizer.experiments`, with everything they start from
 (baselines before the joint runs initialised from them; Table 6/7 re-tuning after the
@@ -8,10 +8,11 @@ results.json: training resumes from the directory's checkpoint) or `new`.
 
 Estimated cost of a row: FLOPs per image x images seen. Training counts 3 x forward FLOPs
 per image seen (forward + backward, the usual rule of thumb: backward ~ 2 x forward),
-evaluation 1 x. FLOPs per image come from the paper (the backbone's baseline row at the
-row's output size in Table 4/5, plus the learned resizer's convolutions counted from its
-shape, which reproduces the paper's resizer overhead) or, with flops="repo" and for
-backbones the paper does not print, from resizer.flops on the built model.
+evaluation 1 x. FLOPs per image come from the paper (the backbone's fixed-resize row at the
+row's output size in a table that prints GFLOPs, TableSpec.prints_flops: Tables 4 and 5,
+plus the learned resizer's convolutions counted from its shape, which reproduces the
+paper's resizer overhead) or, with flops="repo" and for backbones the paper does not
+print, from resizer.flops on the built model. Images seen use nominal split sizes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import os
 import shlex
 import subprocess
 
-from resizer import compare, experiments, flagfile, paper, results
+from resizer import compare, experiments, results, tables
+from resizer.settings import build_kwargs
 
 # Nominal split sizes for the estimate (the runs record the real ones in results.json).
 # AVA: ~255.5k rated photos, ~20k of them in generic_test.jpgl; the exact counts depend on
@@ -45,11 +47,13 @@ def resizer_gflops(resizer_input, output, n=16, r=1):
 
 
 def _paper_backbone_gflops(backbone, output):
-    """The paper's GFLOPs of a backbone alone at `output` (its Table 4 or 5 baseline row), or None."""
-    for table in (4, 5):
-        for row in paper.load(table):
-            if row["model"] == backbone and row["resizer"] != "proposed" and row["output"] == output:
-                return row["gflops"]
+    """The paper's GFLOPs of a backbone alone at `output` (a fixed-resize row of a table that
+    prints GFLOPs), or None."""
+    for spec in tables.specs():
+        if spec.prints_flops:
+            for row in tables.rows(spec.number):
+                if row.backbone == backbone and row.settings["resizer"] != "learned" and row.settings["output"] == output:
+                    return row.gflops
     return None
 
 
@@ -59,30 +63,15 @@ def paper_gflops(exp):
         return None
     if exp.resizer != "learned":
         return base
-    return base + resizer_gflops(exp.resizer_input, exp.output, exp.filters_n, exp.res_blocks_r)
+    return base + resizer_gflops(exp.resizer_input, exp.output, exp.filters, exp.res_blocks)
 
 
 def repo_gflops(exp):
     """GFLOPs of the experiment's model as the repo builds it (builds the model: seconds to a minute)."""
     from resizer import flops, models
 
-    learned = exp.resizer == "learned"
-    num_classes = None
-    if exp.task == "classification" and os.path.isfile(exp.flagfile):
-        num_classes = int(flagfile.read(exp.flagfile).get("num_classes", 1000))
-    model = models.build(exp.task, exp.backbone, resizer=exp.resizer,
-                         input_size=exp.resizer_input if learned else exp.output, output_size=exp.output,
-                         filters=exp.filters_n or 16, num_res_blocks=exp.res_blocks_r or 1, num_classes=num_classes)
+    model = models.build(**build_kwargs(exp.settings(), exp.task, exp.info.num_classes))
     return flops.count_flops(model) / 1e9
-
-
-def _examples(exp, flag, nominal):
-    """(count, exact?) from the flag file's --<flag> when set, else the nominal split size."""
-    if os.path.isfile(exp.flagfile):
-        value = int(flagfile.read(exp.flagfile).get(flag, 0) or 0)
-        if value:
-            return value, True
-    return nominal.get(exp.dataset), False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,13 +97,14 @@ def estimate(exp, flops_source="paper", repo_cache=None):
         gflops, source = paper_gflops(exp), "paper" if exp.resizer != "learned" else "paper+resizer convs"
     if gflops is None:  # a backbone or size the paper does not print (demo, CIFAR-10 sizes)
         cache = {} if repo_cache is None else repo_cache
-        key = (exp.task, exp.backbone, exp.resizer, exp.resizer_input, exp.output, exp.filters_n, exp.res_blocks_r)
+        key = (exp.task, exp.backbone, exp.resizer, exp.resizer_input, exp.output, exp.filters, exp.res_blocks,
+               exp.distortion)
         if key not in cache:
             cache[key] = repo_gflops(exp)
         gflops, source = cache[key], "repo"
-    train_examples, _ = _examples(exp, "train_examples", NOMINAL_TRAIN_EXAMPLES)
-    eval_examples, _ = _examples(exp, "eval_examples", NOMINAL_EVAL_EXAMPLES)
-    train_images = None if train_examples is None else exp.epochs * train_examples
+    train_examples = NOMINAL_TRAIN_EXAMPLES.get(exp.dataset)
+    eval_examples = NOMINAL_EVAL_EXAMPLES.get(exp.dataset)
+    train_images = None if train_examples is None else exp.train_epochs * train_examples
     return Cost(gflops, source, train_images, eval_examples)
 
 
@@ -146,8 +136,8 @@ def state(exp, runs_dir):
         except ValueError:
             return "resume"
         t = data["training"]
-        if data["experiment"] == exp.name and t["epochs"] >= (1 - compare.EPOCH_SLACK) * exp.epochs \
-                and t["planned_epochs"] >= exp.epochs:
+        if data["experiment"] == exp.name and t["epochs"] >= (1 - compare.EPOCH_SLACK) * exp.train_epochs \
+                and t["planned_epochs"] >= exp.train_epochs:
             return "done"
         return "resume"
     return "resume" if os.path.isdir(directory) and os.listdir(directory) else "new"

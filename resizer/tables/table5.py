@@ -1,0 +1,40 @@
+"""Table 5: AVA PLCC/SRCC and GFLOPs, learned resizer against bicubic, per size."""
+
+from resizer import experiments as ex
+from resizer.families import imagenet
+from resizer.tables.spec import TableSpec
+from resizer.tables.table4 import flops_rows, size_experiments
+
+NUMBER = 5
+TASK, DATASET = "iqa", "ava"
+
+
+def baseline(backbone):
+    """The AVA baseline of a backbone: bicubic to 224, fine-tuned from its ImageNet baseline."""
+    return f"table5/{backbone}/bicubic_224"
+
+
+def proposed_name(backbone, size=368):
+    return f"table5/{backbone}/proposed_{size}"
+
+
+def rows():
+    return flops_rows(NUMBER, TASK, DATASET)
+
+
+def _bicubic(row, size):
+    bb = row.backbone
+    return ex.Experiment(
+        f"table5/{bb}/bicubic_{size}", NUMBER, DATASET, bb, "bicubic", output=size, batch_size=row.batch_size,
+        init_backbone_from=imagenet.baseline(bb) if size == 224 else baseline(bb), row=row,
+        description=f"Table 5: {bb}, bicubic to {size}, fine-tuned from " +
+        ("the ImageNet baseline" if size == 224 else "the 224 baseline"))
+
+
+def experiments(rows):
+    return size_experiments(rows, NUMBER, DATASET, (baseline, proposed_name), _bicubic, where=" on AVA")
+
+
+SPEC = TableSpec(
+    number=NUMBER, datasets={TASK: DATASET}, rows=rows, experiments=experiments, figure="flops_curves",
+    prints_flops=True, shared_files={DATASET: ("AVA aesthetic quality assessment, Tables 5, 7 and 8.", {})})
