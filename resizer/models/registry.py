@@ -1,7 +1,7 @@
 """`build`: image -> prediction models, a resizer in front of a backbone (Section 3, Table 3).
 
 Layer names (stable, used by checkpoints and transfer between models):
-  input -> `learned_resizer` (LearnedResizer) or `fixed_resizer` (keras Resizing)
+  input -> `learned_resizer` (LearnedResizer), `muller_resizer` (MullerResizer) or `fixed_resizer` (keras Resizing)
         -> `normalization` (the backbone's own input normalisation, after the resizer, so
            the resizer works in [0, 1] image space)
         -> `backbone` (nested features model) -> `head_dropout`
@@ -17,11 +17,12 @@ from __future__ import annotations
 import keras
 
 from resizer.layers import LearnedResizer, check_interpolation, normalize_size
+from resizer.muller import MullerResizer
 from resizer.models.backbones import BACKBONES
 
 TASKS = ("classification", "iqa")
 FIXED_RESIZERS = ("bilinear", "bicubic")
-RESIZERS = ("learned",) + FIXED_RESIZERS
+RESIZERS = ("learned", "muller") + FIXED_RESIZERS
 IQA_BINS = 10  # AVA ratings 1..10
 IQA_DROPOUT = 0.75  # NIMA's head (Talebi & Milanfar 2018, the paper's [37])
 
@@ -83,6 +84,8 @@ class ResizerModel(keras.Model):
         if resizer == "learned":
             x = LearnedResizer(out_hw, filters=filters, num_res_blocks=num_res_blocks, interpolation=interpolation,
                                name="learned_resizer")(images)
+        elif resizer == "muller":  # MULLER (ICCV 2023); `interpolation` for its resizes, filters/r unused
+            x = MullerResizer(out_hw, interpolation=interpolation, name="muller_resizer")(images)
         else:
             x = keras.layers.Resizing(*out_hw, interpolation=resizer, name="fixed_resizer")(images)
         x = ChannelAffine(spec.scale, spec.offset, name="normalization")(x)
@@ -121,7 +124,8 @@ def build(task, backbone, resizer="learned", input_size=224, output_size=224, fi
         (float32 softmax over the 10 AVA rating bins).
       backbone: a key of `BACKBONES` (the paper's five, or "tiny_cnn").
       resizer: "learned" (LearnedResizer, `filters` = n, `num_res_blocks` = r,
-        `interpolation` for its internal resizes) or a fixed "bilinear"/"bicubic" resize.
+        `interpolation` for its internal resizes), "muller" (MullerResizer, its 2 bands
+        resized with `interpolation`) or a fixed "bilinear"/"bicubic" resize.
       input_size, output_size: int or (height, width); the model takes
         (batch, *input_size, 3) floats in [0, 1], the backbone sees output_size.
       dropout: before the head; default 0.75 for IQA (NIMA), the original model's for
