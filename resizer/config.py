@@ -14,7 +14,7 @@ from typing import Optional
 
 TASKS = ("classification", "iqa")
 DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic")
-RESIZERS = ("learned", "bilinear", "bicubic")
+RESIZERS = ("learned", "muller", "bilinear", "bicubic")
 INTERPOLATIONS = ("bilinear", "bicubic")
 DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
@@ -44,7 +44,8 @@ FLAGS = (
     ("backbone", str, "Backbone name from resizer.models.BACKBONES."),
     ("backbone_weights", str, "Backbone initial weights: none (random), imagenet (Keras' pretrained "
      "weights, needs a download) or a weights file."),
-    ("resizer", RESIZERS, "learned (the CNN resizer, trained jointly) or the fixed baseline resize."),
+    ("resizer", RESIZERS, "learned (the CNN resizer, trained jointly), muller (MULLER, ICCV 2023, trained "
+     "jointly) or the fixed baseline resize."),
     ("resizer_input", int, "Side in pixels of the images fed to the learned resizer (learned only)."),
     ("output", int, "Side in pixels of the images the backbone sees."),
     ("filters", int, "n: filters of the learned resizer's intermediate convolutions (Table 8)."),
@@ -138,7 +139,7 @@ class Config:
 
     @property
     def learned(self):
-        return self.resizer == "learned"
+        return self.resizer in ("learned", "muller")  # a trained resizer, with an input side of its own
 
     @property
     def model_input(self):
@@ -173,8 +174,8 @@ class Config:
             "resizer": self.resizer,
             "resizer_input": self.resizer_input if self.learned else None,
             "output": self.output,
-            "filters_n": self.filters if self.learned else None,
-            "res_blocks_r": self.res_blocks if self.learned else None,
+            "filters_n": self.filters if self.resizer == "learned" else None,
+            "res_blocks_r": self.res_blocks if self.resizer == "learned" else None,
             "batch_size": self.batch_size,
             "interpolation": self.interpolation,
             "train_crop": train_crop,
@@ -203,7 +204,7 @@ def validate(cfg, backbones=None):
         _check(cfg.backbone in backbones, "backbone", f"unknown backbone {cfg.backbone!r}; choose one of {sorted(backbones)}")
     _check(cfg.output >= 8, "output", f"must be at least 8 pixels, got {cfg.output}")
     if cfg.learned:
-        _check(cfg.resizer_input is not None, "resizer_input", "--resizer=learned needs the resizer's input side")
+        _check(cfg.resizer_input is not None, "resizer_input", f"--resizer={cfg.resizer} needs the resizer's input side")
         upscale4x = cfg.distortion == "downscale4x"
         if upscale4x:
             _check(cfg.resizer_input * 4 == cfg.output, "resizer_input",
@@ -213,6 +214,8 @@ def validate(cfg, backbones=None):
             _check(cfg.resizer_input >= cfg.output, "resizer_input",
                    f"{cfg.resizer_input} is smaller than --output={cfg.output}; the learned resizer's input is "
                    "kept >= its output (Section 4), except with --distortion=downscale4x")
+        _check(cfg.resizer == "learned" or not cfg.init_resizer_from, "init_resizer_from",
+               "starting from another run's resizer is only wired for --resizer=learned")
         _check(cfg.filters >= 1, "filters", f"must be >= 1, got {cfg.filters}")
         _check(cfg.res_blocks >= 1, "res_blocks", f"must be >= 1, got {cfg.res_blocks}")
     else:

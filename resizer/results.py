@@ -15,7 +15,7 @@ from resizer.files import atomic_write_text
 SCHEMA_VERSION = 1
 
 TASKS = ("classification", "iqa")
-RESIZERS = ("learned", "bilinear", "bicubic")
+RESIZERS = ("learned", "muller", "bilinear", "bicubic")
 METRICS = {"classification": ("top1_error_pct", "top5_error_pct"), "iqa": ("plcc", "srcc")}
 
 _num = (int, float)

@@ -176,3 +176,18 @@ def test_builds_and_trains_behind_a_backbone():
     assert all(abs(float(v)) > 0 for v in layer.trainable_weights)  # the step reached the resizer
     rebuilt = resizer.models.build_from_config(model.get_config())
     assert isinstance(rebuilt.get_layer("muller_resizer"), MullerResizer)
+
+
+@pytest.mark.slow
+def test_train_script_runs_with_muller(tmp_path):
+    import json
+
+    from test_training_runs import TINY, run_train
+
+    flags = tmp_path / "muller.flags"
+    flags.write_text(TINY.replace("--resizer=learned", "--resizer=muller").replace("test/tiny", "test/muller"))
+    proc = run_train(str(flags), tmp_path / "run", "--train_steps=4")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    settings = json.loads((tmp_path / "run" / "results.json").read_text())["settings"]
+    assert (settings["resizer"], settings["resizer_input"], settings["output"]) == ("muller", 32, 16)
+    assert settings["filters_n"] is None and settings["res_blocks_r"] is None
