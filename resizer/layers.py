@@ -7,23 +7,41 @@ r chained residual blocks -> 3x3 conv(n) -> BN -> (+ resized features) -> 7x7 co
 The layer works in image space: its input is an image batch (floats, [0, 1] in this
 project) and its output is an image of the requested size. The output is *not* bounded
 to [0, 1]; the paper applies no pixel loss to it.
+
+Only `keras.ops` and Keras layers are used, so the layers run on every Keras backend
+(tested: TensorFlow and JAX; torch untested). TensorFlow is imported only for the two
+methods that only `tf.image.resize` has (TF_ONLY_INTERPOLATIONS).
 """
 
 from __future__ import annotations
 
+import math
+
 import keras
-import tensorflow as tf
+from keras import ops
 
 from resizer import interpolation as interpolation_lib
 
+# Resize methods that have a gradient (`area` has none in TF: a resizer on it would silently stop learning).
 INTERPOLATIONS = interpolation_lib.DIFFERENTIABLE
+# keras.ops.image.resize has no such method on any backend (Keras 3.15); tf.image.resize has.
+TF_ONLY_INTERPOLATIONS = ("mitchellcubic", "gaussian")
+# What keras.ops.image.resize lacks on a backend beyond those (its torch backend has no lanczos).
+_BACKEND_MISSING = {"torch": ("lanczos3", "lanczos5")}
 
 _LEAK = 0.2  # LeakyReLU negative slope, Section 3.1
 
 
-def check_interpolation(interpolation):
-    """Raises ValueError for a method the resizer cannot train with (unknown, or `area`)."""
+def check_interpolation(interpolation, backend=None):
+    """Raises ValueError for a method the resizer cannot train with (unknown, or `area`),
+    or one the Keras backend (default: the active one) cannot resize with."""
     interpolation_lib.check(interpolation, differentiable=True)
+    backend = backend or keras.backend.backend()
+    missing = _BACKEND_MISSING.get(backend, ()) + (TF_ONLY_INTERPOLATIONS if backend != "tensorflow" else ())
+    if interpolation in missing:
+        usable = ", ".join(m for m in INTERPOLATIONS if m not in missing)
+        raise ValueError(f"interpolation={interpolation!r} needs the TensorFlow Keras backend (KERAS_BACKEND="
+                         f"tensorflow); the {backend} backend has no such resize. Use one of {usable}.")
 
 
 def normalize_size(output_size, name="output_size"):
@@ -39,6 +57,14 @@ def normalize_size(output_size, name="output_size"):
     return size
 
 
+def check_float_images(inputs, who):
+    """Raises ValueError unless `inputs` (any backend's tensor or an array) has a float dtype."""
+    dtype = getattr(inputs, "dtype", None)
+    if dtype is not None and not keras.backend.is_float_dtype(dtype):
+        raise ValueError(f"{who} expects float images, got dtype {keras.backend.standardize_dtype(dtype)}; "
+                         "convert first, e.g. keras.ops.cast(images, 'float32') / 255.")
+
+
 def _positive_int(value, name):
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
@@ -46,9 +72,32 @@ def _positive_int(value, name):
 
 
 def resize_images(images, size, interpolation="bilinear", antialias=False):
-    """tf.image.resize that keeps the input's float dtype (TF returns float32 otherwise)."""
-    resized = tf.image.resize(images, size, method=interpolation, antialias=antialias)
-    return tf.cast(resized, images.dtype)
+    """keras.ops.image.resize of channels-last images (tf.image.resize on TensorFlow) that
+    keeps the input's float dtype (TF returns float32 otherwise)."""
+    check_interpolation(interpolation)
+    if interpolation in TF_ONLY_INTERPOLATIONS:
+        import tensorflow as tf  # check_interpolation let it through: the backend is TensorFlow
+
+        resized = tf.image.resize(images, size, method=interpolation, antialias=antialias)
+    else:
+        resized = ops.image.resize(images, tuple(size), interpolation=interpolation, antialias=antialias,
+                                   data_format="channels_last")
+    return ops.cast(resized, images.dtype)
+
+
+class RemapperSafeLeakyReLU(keras.layers.LeakyReLU):
+    """LeakyReLU that, on TensorFlow, is written max(slope * x, x): the same numbers forward
+    and backward (slope in [0, 1]; the gradient at x = 0 is slope * g, as LeakyReluGrad's),
+    but not the LeakyRelu op. With oneDNN, grappler's remapper fuses Conv2D + BiasAdd +
+    LeakyRelu although LeakyReluGrad still reads the BiasAdd output, then aborts the whole
+    pass for the graph ("remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout
+    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'"), losing the backbone's fusions too.
+    """
+
+    def call(self, inputs):
+        if keras.backend.backend() != "tensorflow":
+            return super().call(inputs)
+        return ops.maximum(ops.multiply(inputs, self.negative_slope), inputs)
 
 
 @keras.saving.register_keras_serializable(package="resizer")
@@ -60,7 +109,7 @@ class ResidualBlock(keras.layers.Layer):
         self.filters = _positive_int(filters, "filters")
         self.conv_a = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv_a")
         self.bn_a = keras.layers.BatchNormalization(name="bn_a")
-        self.act = keras.layers.LeakyReLU(negative_slope=_LEAK, name="leaky_relu")
+        self.act = RemapperSafeLeakyReLU(negative_slope=_LEAK, name="leaky_relu")
         self.conv_b = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name="conv_b")
         self.bn_b = keras.layers.BatchNormalization(name="bn_b")
 
@@ -94,8 +143,9 @@ class LearnedResizer(keras.layers.Layer):
       filters: n, the filters of every intermediate conv (paper default 16).
       num_res_blocks: r, the number of chained residual blocks (paper default 1).
       interpolation: the method of both the feature resize and the image skip resize
-        (tf.image.resize names; `area` is refused because it has no gradient).
-      antialias: passed to tf.image.resize; off by default, as the paper's TF resize.
+        (INTERPOLATIONS; `area` is refused because it has no gradient; mitchellcubic and
+        gaussian need the TensorFlow backend, lanczos is not on torch).
+      antialias: passed to the resize; off by default, as the paper's TF resize.
       zero_init_last: start the last 7x7 conv at zero, so that the untrained layer is
         exactly the plain resize of its input.
 
@@ -118,9 +168,9 @@ class LearnedResizer(keras.layers.Layer):
 
         n = self.filters
         self.conv_in = keras.layers.Conv2D(n, 7, padding="same", name="conv_in_7x7")
-        self.act_in = keras.layers.LeakyReLU(negative_slope=_LEAK, name="leaky_relu_in")
+        self.act_in = RemapperSafeLeakyReLU(negative_slope=_LEAK, name="leaky_relu_in")
         self.conv_1x1 = keras.layers.Conv2D(n, 1, padding="same", name="conv_1x1")
-        self.act_1x1 = keras.layers.LeakyReLU(negative_slope=_LEAK, name="leaky_relu_1x1")
+        self.act_1x1 = RemapperSafeLeakyReLU(negative_slope=_LEAK, name="leaky_relu_1x1")
         self.bn_in = keras.layers.BatchNormalization(name="bn_in")
         # One attribute per block: tf.train.Checkpoint does not look inside a plain list
         # attribute of a Keras 3 layer, and would silently skip the blocks' variables.
@@ -160,7 +210,7 @@ class LearnedResizer(keras.layers.Layer):
         self.built = True
 
     def _check_input(self, x):
-        if x.shape.rank != 4:
+        if len(x.shape) != 4:
             raise ValueError(f"LearnedResizer expects images of rank 4 (batch, height, width, channels), "
                              f"got shape {tuple(x.shape)}.")
         if x.shape[-1] != self.channels:
@@ -168,10 +218,7 @@ class LearnedResizer(keras.layers.Layer):
                              f"in shape {tuple(x.shape)}.")
 
     def __call__(self, inputs, *args, **kwargs):
-        dtype = getattr(inputs, "dtype", None)
-        if dtype is not None and not tf.as_dtype(dtype).is_floating:
-            raise ValueError(f"LearnedResizer expects float images, got dtype {tf.as_dtype(dtype).name}; "
-                             "convert first, e.g. tf.image.convert_image_dtype(images, tf.float32).")
+        check_float_images(inputs, type(self).__name__)
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, x, training=None):
@@ -207,7 +254,7 @@ def count_conv_weights(layer):
     """Convolution kernel weights of a layer, biases and BN excluded: the convention of Table 2."""
     if not layer.built:
         raise ValueError(f"{layer.name} is not built yet: call it on an image batch (or .build()) first.")
-    return sum(int(l.kernel.shape.num_elements()) for l in _conv_layers(layer))
+    return sum(math.prod(l.kernel.shape) for l in _conv_layers(layer))
 
 
 def _conv_layers(layer):

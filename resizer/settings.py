@@ -18,7 +18,6 @@ from collections.abc import Mapping
 
 from resizer import results
 
-DOWNSCALE = {"downscale4x": 4}  # distortions that shrink the image the model takes
 
 
 def _get(x, name, default=None):
@@ -65,14 +64,17 @@ def settings_of(x, resizer_trained_with=None, train_crop=None, eval_crop=None):
     is None. The crops and `resizer_trained_with` are not fields of x: the caller knows them
     (resizer.data.crop_conventions, `resizer_trained_with` above).
     """
-    learned = _get(x, "resizer") == "learned"
+    from resizer import resizers
+
+    kind = resizers.get(_get(x, "resizer"))
+    learned, shaped = kind.learned, kind.shaped
     values = {
         "backbone": _get(x, "backbone"),
         "resizer": _get(x, "resizer"),
         "resizer_input": _get(x, "resizer_input") if learned else None,
         "output": _get(x, "output"),
-        "filters_n": _get(x, "filters") if learned else None,
-        "res_blocks_r": _get(x, "res_blocks") if learned else None,
+        "filters_n": _get(x, "filters") if shaped else None,
+        "res_blocks_r": _get(x, "res_blocks") if shaped else None,
         "batch_size": _get(x, "batch_size"),
         "interpolation": _get(x, "interpolation"),
         "train_crop": train_crop,
@@ -87,9 +89,12 @@ def settings_of(x, resizer_trained_with=None, train_crop=None, eval_crop=None):
 def model_input(settings):
     """Side of the images the model takes: the learned resizer's input, else the backbone's
     (shrunk by a down-scaling distortion)."""
-    if settings["resizer"] == "learned":
+    from resizer import resizers
+    from resizer.data import distortions
+
+    if resizers.get(settings["resizer"]).learned:
         return settings["resizer_input"]
-    return settings["output"] // DOWNSCALE.get(settings.get("distortion"), 1)
+    return settings["output"] // distortions.downscale(settings.get("distortion"))
 
 
 def build_kwargs(settings, task, num_classes=None):
