@@ -1,8 +1,8 @@
 """Loads a TF-slim Inception-v2 checkpoint (`inception_v2.ckpt`, 1001 classes) into our model.
 
 Slim names its variables `InceptionV2/<scope>/weights` (convs), `.../depthwise_weights` and
-`.../pointwise_weights` (the separable stem), `.../BatchNorm/{beta,moving_mean,
-moving_variance}` (no gamma: scale=False) and `InceptionV2/Logits/Conv2d_1c_1x1/{weights,
+`.../pointwise_weights` and `.../biases` (the separable stem, which has no batch norm),
+`.../BatchNorm/{beta,moving_mean,moving_variance}` (every other conv; no gamma: scale=False) and `InceptionV2/Logits/Conv2d_1c_1x1/{weights,
 biases}` (1001 classes, index 0 = background). Our layers carry the same scopes with "/"
 written "_" (see `resizer.models.inception_v2`).
 """
@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from resizer.models.inception_v2 import BLOCKS, keras_name
+from resizer.models.inception_v2 import BLOCKS, STEM, keras_name
 
 SCOPE = "InceptionV2"
-STEM = "Conv2d_1a_7x7"
 LOGITS = f"{SCOPE}/Logits/Conv2d_1c_1x1"
 
 
@@ -39,8 +38,9 @@ def backbone_variables(backbone):
         if scope == STEM:
             mapping[f"{SCOPE}/{scope}/depthwise_weights"] = conv.depthwise_kernel
             mapping[f"{SCOPE}/{scope}/pointwise_weights"] = conv.pointwise_kernel
-        else:
-            mapping[f"{SCOPE}/{scope}/weights"] = conv.kernel
+            mapping[f"{SCOPE}/{scope}/biases"] = conv.bias
+            continue
+        mapping[f"{SCOPE}/{scope}/weights"] = conv.kernel
         bn = backbone.get_layer(keras_name(scope + "/BatchNorm"))
         for name in ("beta", "moving_mean", "moving_variance"):
             mapping[f"{SCOPE}/{scope}/BatchNorm/{name}"] = getattr(bn, name)
