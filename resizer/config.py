@@ -19,6 +19,7 @@ INTERPOLATIONS = ("bilinear", "bicubic")
 DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
 TABLES = (4, 5, 6, 7, 8, 9)
+PREPROCESSING = ("ours", "slim")  # resizer.data.crops.PREPROCESSING (tests/test_slim_preprocessing.py)
 
 # name, kind, help (defaults are those of Config). kinds: str, int, float, bool, or a tuple of allowed strings.
 FLAGS = (
@@ -40,6 +41,11 @@ FLAGS = (
     ("distortion", str, "Table 9 distortion applied before the resizer: downscale4x, gaussian_noise_0.1, "
      "jpeg_q10, or empty for none."),
     ("cache_dir", str, "Directory for the data pipeline's cache (empty: no cache)."),
+    ("train_preprocessing", PREPROCESSING, "Training crop/resize/augmentation: ours (the dataset's, Inception "
+     "crop area 8-100%) or slim (TF-slim inception_preprocessing: area 5-100%, TF1 bilinear, colour); "
+     "resizer.data.crops."),
+    ("eval_preprocessing", PREPROCESSING, "Evaluation crop/resize: ours (central square of 0.875 of the shorter "
+     "side, tf.image.resize) or slim (slim's preprocess_for_eval: 0.875 of each side, TF1 bilinear)."),
     # Model.
     ("backbone", str, "Backbone name from resizer.models.BACKBONES."),
     ("backbone_weights", str, "Backbone initial weights: none (random), imagenet (Keras' pretrained "
@@ -103,6 +109,8 @@ class Config:
     interpolation: str = "bilinear"
     distortion: str = ""
     cache_dir: str = ""
+    train_preprocessing: str = "ours"
+    eval_preprocessing: str = "ours"
     backbone: str = "resnet50"
     backbone_weights: str = "none"
     resizer: str = "bilinear"

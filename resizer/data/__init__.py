@@ -32,7 +32,11 @@ def prepare(dataset, data_dir=None, manual=None):
     return module.prepare(data_dir, manual)
 
 
-def crop_conventions(dataset):
-    """(train_crop, eval_crop): the strings results.json records in settings."""
+def crop_conventions(dataset, train_preprocessing="ours", eval_preprocessing="ours"):
+    """(train_crop, eval_crop): the strings results.json records in settings (a named
+    preprocessing option of resizer.data.crops records its own)."""
+    from resizer.data import crops
+
     dataset_info = info(dataset)
-    return dataset_info.train_crop_name, dataset_info.eval_crop_name
+    train = crops.preprocessing(True, train_preprocessing).record or dataset_info.train_crop_name
+    return train, crops.preprocessing(False, eval_preprocessing).record or dataset_info.eval_crop_name

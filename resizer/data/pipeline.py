@@ -43,8 +43,10 @@ def pre_resize(pixels, size, interpolation):
     return tf.clip_by_value(image, 0.0, 1.0) if interpolation in _OVERSHOOTING else image
 
 
-def crop_window(info, training, shape, seed):
+def crop_window(info, training, shape, seed, option=crops.OURS):
     """The crop window [y, x, height, width] of an image whose original (height, width) is `shape`."""
+    if option.window is not None:  # a named preprocessing option (crops.PREPROCESSING) replaces the policy
+        return option.window(shape, seed)
     if training and info.train_crop == "inception":
         return crops.inception_window(shape, seed)
     if training:
@@ -54,18 +56,19 @@ def crop_window(info, training, shape, seed):
     return crops.full_window(shape)
 
 
-def cropped_pixels(example, info, training, seed, precropped=False):
+def cropped_pixels(example, info, training, seed, precropped=False, option=crops.OURS):
     """The uint8 crop of an example's image (JPEG bytes or decoded), per the dataset's policy."""
     image = example["image"]
     if precropped:
         return crops.decode(image)
-    if training and info.train_crop == "pad_crop":
+    if training and info.train_crop == "pad_crop" and option.window is None:
         return crops.pad_crop(image, seed)
     stored = crops.image_shape(image)
     if "source_hw" not in example:
-        return crops.crop(image, crop_window(info, training, stored, seed))
+        return crops.crop(image, crop_window(info, training, stored, seed, option))
     original = tf.cast(example["source_hw"], tf.int32)  # a resized copy from the cache
-    return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed), original, stored))
+    return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed, option), original,
+                                                  stored))
 
 
 def targets(example):
@@ -111,7 +114,8 @@ def _examples(info, split, *, data_dir, training, seed, input_context, num_examp
 
 def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, interpolation=None,
                  distortion=None, seed=0, deterministic=False, input_context=None, cache_dir=None,
-                 num_examples=None, source_options=None, skip_batches=0):
+                 num_examples=None, source_options=None, skip_batches=0, train_preprocessing="ours",
+                 eval_preprocessing="ours"):
     """Batches (images float32 (B, S, S, 3) in [0, 1], targets) of one split, and the split size.
 
     Args:
@@ -136,6 +140,9 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
       num_examples: use only the first N examples of the split (smoke runs).
       source_options: extra keyword options of the dataset's source (e.g. AVA's
         validation_size).
+      train_preprocessing, eval_preprocessing: a named option of resizer.data.crops
+        (PREPROCESSING): "ours" (the dataset's policies) or "slim" (TF-slim's
+        inception_preprocessing, which resizes, flips and colours itself).
       skip_batches: training only: start after this many *global* steps, without decoding
         what they read; yields exactly the batches that follow them in an unskipped run
         (how a resumed run continues mid-epoch). A pipeline that feeds several replicas
@@ -158,6 +165,10 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     if bad:
         raise ValueError(f"source_options may not set {sorted(bad)}: make_dataset sets them.")
 
+    option = crops.preprocessing(training, train_preprocessing if training else eval_preprocessing)
+    if cache_dir and option is not crops.OURS:
+        raise ValueError(f"--{'train' if training else 'eval'}_preprocessing={option.name} crops full images; "
+                         "the cache holds our crops: unset --cache_dir.")
     precropped, cached_size = False, None
     if cache_dir:
         ds, count, layout = cache_lib.read(cache_dir, dataset, split, input_size=input_size,
@@ -179,13 +190,16 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     def preprocess(index, example):
         key = index if training or "key" not in example else example["key"]
         seeds = [tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams]
-        pixels = cropped_pixels(example, info, training, seeds[0], precropped)
-        if training:  # flipping the uint8 crop moves fewer bytes; resizing is mirror-symmetric
-            pixels = tf.image.stateless_random_flip_left_right(pixels, seeds[1])
-        if precropped and cached_size == input_size:
-            image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
+        pixels = cropped_pixels(example, info, training, seeds[0], precropped, option)
+        if option.resize is not None:  # a named option resizes, flips and colours itself
+            image = crops.apply_option(option, pixels, input_size, seeds[1], training)
         else:
-            image = pre_resize(pixels, input_size, interpolation)
+            if training:  # flipping the uint8 crop moves fewer bytes; resizing is mirror-symmetric
+                pixels = tf.image.stateless_random_flip_left_right(pixels, seeds[1])
+            if precropped and cached_size == input_size:
+                image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
+            else:
+                image = pre_resize(pixels, input_size, interpolation)
         return distortions.apply(image, distortion, seeds[2]), targets(example)
 
     ds = ds.enumerate()

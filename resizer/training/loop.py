@@ -81,7 +81,8 @@ def _dataset(cfg, *, training, seed, input_context=None, batch_size=None, skip_b
                         deterministic=cfg.deterministic, input_context=input_context,
                         cache_dir=cfg.cache_dir or None,
                         num_examples=(cfg.train_examples if training else cfg.eval_examples) or None,
-                        source_options=_source_options(cfg, training), skip_batches=skip_batches)
+                        source_options=_source_options(cfg, training), skip_batches=skip_batches,
+                        train_preprocessing=cfg.train_preprocessing, eval_preprocessing=cfg.eval_preprocessing)
 
 
 def make_plan(cfg):
@@ -432,7 +433,7 @@ def evaluate_and_report(run, steps, plan):
     results = report.make_results(
         cfg, metrics=values, split_size=examples, gflops=gflops,
         params=report.parameter_counts(run.model), steps=steps, plan=plan,
-        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset),
+        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset, cfg.train_preprocessing, cfg.eval_preprocessing),
         init_resizer_backbone=report.init_resizer_backbone(cfg))
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
     write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
