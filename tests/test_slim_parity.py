@@ -50,29 +50,35 @@ def photos_and_noise(size, seed=0):
 
 
 def random_value(name, shape, rng):
-    """He-scaled kernels, small betas/biases/means and variances in [0.5, 2], so that the
+    """He-scaled kernels, small betas/biases/means, gammas and variances near 1, so that the
     activations stay O(1) through the 70 layers and every statistic matters."""
     leaf = name.rsplit("/", 1)[-1].split(":")[0]
     if leaf == "moving_variance":
         return rng.uniform(0.5, 2.0, shape)
     if leaf in ("beta", "moving_mean", "biases"):
         return rng.normal(0.0, 0.2, shape)
+    if leaf == "gamma":
+        return rng.uniform(0.5, 1.5, shape)
     fan_in = int(np.prod(shape[:-1])) if leaf != "depthwise_weights" else int(np.prod(shape[:2]))
     return rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
 
 
-@pytest.fixture(scope="module")
-def slim(tmp_path_factory):
-    """Slim's checkpoint (prefix), its variables {name: value} and its outputs on our images."""
+def run_slim(prefix, sizes, stem_batch_norm=False):
+    """Builds slim's network in a TF1 graph, gives every variable a random value, saves the
+    checkpoint at `prefix` and runs the network on our images: {"values", "images", "outputs"}.
+    stem_batch_norm: also normalise separable_conv2d (with gamma), as object detection's
+    feature extractors build Inception-v2."""
     from tf_slim.nets import inception_v2 as slim_net
 
-    prefix = str(tmp_path_factory.mktemp("slim") / "inception_v2.ckpt")
-    images = {224: photos_and_noise(224), 256: photos_and_noise(256, seed=1)}
+    images = {s: photos_and_noise(s, seed=s) for s in sizes}
     graph = tf.Graph()
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
         inputs = {s: tf.compat.v1.placeholder(tf.float32, (None, s, s, 3)) for s in images}
         outputs = {}
-        with tf_slim.arg_scope(slim_net.inception_v2_arg_scope()):
+        bn_params = {"decay": 0.9997, "epsilon": 0.001, "scale": True}
+        stem_scope = dict(normalizer_fn=tf_slim.batch_norm, normalizer_params=bn_params) if stem_batch_norm else {}
+        with tf_slim.arg_scope(slim_net.inception_v2_arg_scope()), \
+                tf_slim.arg_scope([tf_slim.separable_conv2d], **stem_scope):
             for i, (size, x) in enumerate(inputs.items()):
                 # slim's inception preprocessing maps [0, 1] images to [-1, 1].
                 logits, points = slim_net.inception_v2(2.0 * x - 1.0, num_classes=1001, is_training=False,
@@ -87,6 +93,12 @@ def slim(tmp_path_factory):
         tf.compat.v1.train.Saver().save(sess, prefix, write_meta_graph=False)
         results = {size: sess.run(outputs[size], {inputs[size]: images[size]}) for size in images}
     return {"prefix": prefix, "values": values, "images": images, "outputs": results}
+
+
+@pytest.fixture(scope="module")
+def slim(tmp_path_factory):
+    """Slim's checkpoint (prefix), its variables {name: value} and its outputs on our images."""
+    return run_slim(str(tmp_path_factory.mktemp("slim") / "inception_v2.ckpt"), (224, 256))
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +168,16 @@ def test_converted_file_initialises_any_inception_v2(slim, converted):
     np.testing.assert_array_equal(target.get_layer("backbone").get_layer(STEM).bias.numpy(),
                                   slim["values"][f"{SCOPE}/{STEM}/biases"])
     np.testing.assert_array_equal(target.get_layer("logits").bias.numpy(), slim["values"][f"{LOGITS}/biases"][1:])
+
+
+def test_a_stem_with_batch_norm_is_folded_exactly(tmp_path):
+    """The other layout a checkpoint may hold (stem BatchNorm with gamma, no biases) loads
+    by folding the inference-mode batch norm; slim's logits to 1e-4."""
+    reference = run_slim(str(tmp_path / "bn_stem.ckpt"), (224,), stem_batch_norm=True)
+    assert f"{SCOPE}/{STEM}/BatchNorm/gamma" in reference["values"]
+    assert f"{SCOPE}/{STEM}/biases" not in reference["values"]
+    model = build("classification", "inception_v2", "bilinear", 224, 224)
+    report = load_pretrained(model, reference["prefix"])
+    assert "batch norm folded" in report["backbone"]
+    got = model(reference["images"][224], training=False).numpy()
+    np.testing.assert_allclose(got, reference["outputs"][224]["logits"][:, 1:], rtol=0, atol=LOGITS_TOLERANCE)
