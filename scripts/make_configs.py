@@ -106,7 +106,8 @@ def main(argv):
         for dirpath, _, names in os.walk(FLAGS.out):
             for name in names:
                 rel = os.path.relpath(os.path.join(dirpath, name), FLAGS.out)
-                if name.endswith(".flags") and rel not in expected:
+                # configs/validate/ is hand-written (resizer/validate.py, tests/test_validate.py).
+                if name.endswith(".flags") and rel not in expected and not rel.startswith("validate" + os.sep):
                     problems.append(f"not in the registry: {os.path.join(FLAGS.out, rel)}")
         print("\n".join(problems) or f"{FLAGS.out}/ matches the registry ({len(expected)} files)")
         return 1 if problems else 0

@@ -37,6 +37,8 @@ def test_configs_directory_is_what_make_configs_writes():
     for dirpath, _, names in os.walk("configs"):
         for name in names:
             path = os.path.relpath(os.path.join(dirpath, name), "configs")
+            if path.startswith("validate" + os.sep):  # hand-written (resizer/validate.py, tests/test_validate.py)
+                continue
             with open(os.path.join(dirpath, name)) as f:
                 on_disk[path] = f.read()
     assert sorted(on_disk) == sorted(expected)
