@@ -23,6 +23,7 @@ from resizer.settings import settings_of
 
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
 TABLES = _tables.numbers()  # the registered table specs (resizer/tables/); imports no table
+PREPROCESSING = ("ours", "slim")  # resizer.data.crops.PREPROCESSING (tests/test_slim_preprocessing.py)
 
 # name, kind, help (defaults are those of Config). kinds: str, int, float, bool, or a tuple of allowed strings.
 FLAGS = (
@@ -47,6 +48,11 @@ FLAGS = (
     ("distortion", str, "A distortion of resizer.data.distortions applied before the resizer (Table 9: "
      "downscale4x, gaussian_noise_0.1, jpeg_q10), or empty for none."),
     ("cache_dir", str, "Directory for the data pipeline's cache (empty: no cache)."),
+    ("train_preprocessing", PREPROCESSING, "Training crop/resize/augmentation: ours (the dataset's, Inception "
+     "crop area 8-100%) or slim (TF-slim inception_preprocessing: area 5-100%, TF1 bilinear, colour); "
+     "resizer.data.crops."),
+    ("eval_preprocessing", PREPROCESSING, "Evaluation crop/resize: ours (central square of 0.875 of the shorter "
+     "side, tf.image.resize) or slim (slim's preprocess_for_eval: 0.875 of each side, TF1 bilinear)."),
     # Model.
     ("backbone", str, "A backbone of resizer.models.backbones (the paper's five, tiny_cnn, inception_v3), or "
      "keras:<Name> for any keras.applications model (e.g. keras:EfficientNetV2B0)."),
@@ -120,6 +126,8 @@ class Config:
     interpolation: str = "bilinear"
     distortion: str = ""
     cache_dir: str = ""
+    train_preprocessing: str = "ours"
+    eval_preprocessing: str = "ours"
     backbone: str = "resnet50"
     backbone_module: str = ""
     backbone_weights: str = "none"

@@ -1,12 +1,14 @@
-"""Converts a TF-slim Inception-v2 checkpoint into a Keras model file for --init_checkpoint.
+"""Converts a TF-slim Inception-v2 checkpoint into a Keras model file for --backbone_weights.
 
 The slim checkpoint (http://download.tensorflow.org/models/inception_v2_2016_08_28.tar.gz,
 1001 classes with background first) becomes a `.keras` file of our Inception-v2 classifier
-(1000 ImageNet classes, background dropped), which `resizer.models.load_pretrained` (and so
-every model built with backbone inception_v2) takes as its initial weights.
+(1000 ImageNet classes, background class 0 dropped), which `resizer.models.load_pretrained`
+takes as initial weights: `scripts/train.py --backbone=inception_v2
+--backbone_weights=/path/inception_v2.keras`, or `scripts/eval.py
+--flagfile=configs/validate/slim_inception_v2.flags --backbone_weights=...` to validate it.
 
     python scripts/convert_inception_v2.py --checkpoint=/path/inception_v2.ckpt \
-        --output=~/.keras/models/inception_v2.keras
+        --output=/path/inception_v2.keras
 """
 
 import _bootstrap  # noqa: F401

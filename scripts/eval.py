@@ -5,16 +5,26 @@
 --checkpoint takes a checkpoint prefix, a directory or an experiment name; by default the
 model directory's latest checkpoint (an evaluation-only experiment without one is assembled
 from its --init_* checkpoints). `--helpfull` lists every flag.
+
+Released weights (resizer/validate.py, docs/validate.md): with a configs/validate/ flag file
+
+    python scripts/eval.py --flagfile=configs/validate/<name>.flags --backbone_weights=PATH
+
+it also prints measured vs published top-1/top-5 and records both under "validation" in
+results.json.
 """
 
 import _bootstrap  # noqa: F401
 
 import json
+import os
 import sys
 
 from absl import app, flags
 
 from resizer import config
+from resizer import results as results_lib
+from resizer import validate
 
 config.define_flags()
 flags.DEFINE_string("checkpoint", "", "Checkpoint to evaluate: prefix, directory or experiment name "
@@ -24,6 +34,10 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     cfg = config.for_script(argv, FLAGS)
+    try:
+        released = validate.for_experiment(cfg.experiment)
+    except ValueError as e:
+        raise app.UsageError(str(e)) from None
     from resizer import training
 
     try:
@@ -32,8 +46,14 @@ def main(argv):
         print(f"eval.py: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     if results is not None:
-        print(f"results: {cfg.resolved_model_dir()}/results.json")
+        path = os.path.join(cfg.resolved_model_dir(), "results.json")
+        if released is not None:
+            results["validation"] = validate.comparison(released, results)
+            results_lib.write(path, results)
+        print(f"results: {path}")
         print(json.dumps(results["metrics"], indent=2, sort_keys=True))
+        if released is not None:
+            print(validate.format_comparison(results["validation"]))
     return 0
 
 

@@ -1,6 +1,5 @@
 """make_dataset on small in-memory sources: crops, pre-resize, determinism, sharding, errors."""
 
-import sys
 import types
 
 import numpy as np

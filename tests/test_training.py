@@ -21,7 +21,7 @@ from resizer.training.optim import is_decayed as _is_decayed
 def test_plan_counts_steps_in_global_batches():
     plan = schedule.plan(1_281_167, 48, epochs=10)
     assert plan.steps_per_epoch == 26_690 and plan.total_steps == 266_900  # whole batches per epoch
-    assert plan.decay_steps == round(2 * 1_281_167 / 48)
+    assert plan.decay_steps == 53_381  # slim: int(1281167 / 48 * 2.0) = int(53381.96); not rounded up
     assert plan.epoch_of(26_689) == 0 and plan.epoch_of(26_690) == 1
     assert plan.epoch_end(30_000) == 2 * 26_690 and plan.epoch_end(266_899) == 266_900
     assert schedule.plan(100, 10, epochs=2.5).total_steps == 25

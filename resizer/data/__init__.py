@@ -33,7 +33,11 @@ def prepare(dataset, data_dir=None, manual=None, **options):
     return module.prepare(data_dir, manual, **options)
 
 
-def crop_conventions(dataset, data_dir=None):
-    """(train_crop, eval_crop): the strings results.json records in settings."""
+def crop_conventions(dataset, train_preprocessing="ours", eval_preprocessing="ours", data_dir=None):
+    """(train_crop, eval_crop): the strings results.json records in settings (a named
+    preprocessing option of resizer.data.crops records its own)."""
+    from resizer.data import crops
+
     dataset_info = info(dataset, data_dir)
-    return dataset_info.train_crop_name, dataset_info.eval_crop_name
+    train = crops.preprocessing(True, train_preprocessing).record or dataset_info.train_crop_name
+    return train, crops.preprocessing(False, eval_preprocessing).record or dataset_info.eval_crop_name

@@ -16,9 +16,30 @@ Policies:
   full: the whole image.
   pad_crop: CIFAR's 4-pixel zero padding then a random crop of the original size
     (decoded images only).
+
+Named preprocessing options (`--train_preprocessing`, `--eval_preprocessing`; `PREPROCESSING`):
+  ours (default): the dataset's policies above, then the pipeline's fixed resize
+    (tf.image.resize, half-pixel centres) - the Model Garden / timm convention.
+  slim: TF-slim's `inception_preprocessing.py`, as the paper's Google code ran it.
+    eval = `preprocess_for_eval`: tf.image.central_crop(0.875) keeps 87.5% of *each side*
+    (aspect kept; start int((h - 0.875 h) / 2), size h - 2 start), then
+    tf.compat.v1.image.resize_bilinear(align_corners=False) - no half-pixel centres - to
+    the square. train = `preprocess_for_train` (fast_mode): distorted bounding box crop
+    (area 5%-100%, aspect 0.75-1.33, min_object_covered 0.1, 100 attempts), the same TF1
+    bilinear resize, random flip, then colour distortion (brightness +-32/255 and saturation
+    0.5-1.5, in one of slim's 4 orderings drawn at random; clipped to [0, 1]). Without object
+    boxes (the whole image is the box) min_object_covered=0.1 floors the area at 10% for
+    slim's crop and ours alike, so the 5% vs 8% bounds do not matter; the attempts (100 vs
+    10), the 1.33 bound, the resize, the colour distortion and the flip's place do.
+  Slim ends with (x - 0.5) * 2; here images stay in [0, 1] and the model's normalisation
+  layer applies the same map for Inception-v2 (every backbone its own), so the backbone
+  sees slim's values.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Optional
 
 import tensorflow as tf
 
@@ -80,3 +101,102 @@ def pad_crop(image, seed, pad=CIFAR_PAD):
     image = decode(image)
     padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
     return tf.image.stateless_random_crop(padded, tf.shape(image), seed=seed)
+
+
+SLIM_EVAL_FRACTION = 0.875
+SLIM_AREA = (0.05, 1.0)
+SLIM_ASPECT = (0.75, 1.33)
+SLIM_ATTEMPTS = 100
+SLIM_BRIGHTNESS = 32.0 / 255.0
+SLIM_SATURATION = (0.5, 1.5)
+
+
+def slim_central_window(shape, fraction=SLIM_EVAL_FRACTION):
+    """tf.image.central_crop's window [y, x, h, w]: each side keeps `fraction` (float64 arithmetic as TF's)."""
+    sides = tf.cast(shape, tf.float64)
+    start = tf.cast((sides - sides * fraction) / 2, tf.int32)
+    return tf.concat([start, shape - 2 * start], 0)
+
+
+def slim_train_window(shape, seed):
+    """slim's distorted_bounding_box_crop window, drawn statelessly in `seed`."""
+    begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+        tf.concat([shape, [3]], 0), bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]), seed=seed,
+        min_object_covered=0.1, aspect_ratio_range=SLIM_ASPECT, area_range=SLIM_AREA,
+        max_attempts=SLIM_ATTEMPTS, use_image_if_no_bounding_boxes=True)
+    return tf.concat([begin[:2], size[:2]], 0)
+
+
+def resize_bilinear_v1(pixels, size):
+    """uint8 (h, w, 3) -> float32 (size, size, 3) in [0, 1] by TF1's resize_bilinear(align_corners=False)."""
+    image = tf.compat.v1.image.resize_bilinear(tf.cast(pixels, tf.float32)[None], [size, size], align_corners=False)
+    return image[0] * (1.0 / 255.0)
+
+
+def slim_color(image, seed):
+    """slim's distort_color(fast_mode=True) on a [0, 1] image, with one of its 4 orderings at random.
+
+    Ordering 0 is brightness then saturation; 1-3 (in fast mode) saturation then brightness."""
+    keys = [tf.random.experimental.stateless_fold_in(seed, k) for k in (1, 2, 3)]
+    ordering = tf.random.stateless_uniform([], keys[0], maxval=4, dtype=tf.int32)
+
+    def brightness(x):
+        return tf.image.stateless_random_brightness(x, SLIM_BRIGHTNESS, keys[1])
+
+    def saturation(x):
+        return tf.image.stateless_random_saturation(x, *SLIM_SATURATION, keys[2])
+
+    image = tf.cond(tf.equal(ordering, 0), lambda: saturation(brightness(image)), lambda: brightness(saturation(image)))
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Preprocessing:
+    """A named preprocessing option; None fields keep the dataset's policy / the pipeline's resize.
+
+    window: (original (height, width), seed) -> crop window; resize: (uint8 crop, side) ->
+    float32 [0, 1]; color: (image, seed) -> image, after the flip; record: what results.json
+    records as settings.train_crop / eval_crop (None: the dataset's own name)."""
+
+    name: str
+    record: Optional[str] = None
+    window: Optional[Callable] = None
+    resize: Optional[Callable] = None
+    color: Optional[Callable] = None
+
+
+OURS = Preprocessing("ours")
+PREPROCESSING = {
+    "train": {
+        "ours": OURS,
+        "slim": Preprocessing("slim", "slim_inception_train_crop_area0.05-1_aspect0.75-1.33+resize_bilinear_v1"
+                                      "+flip+color_fast", slim_train_window, resize_bilinear_v1, slim_color),
+    },
+    "eval": {
+        "ours": OURS,
+        "slim": Preprocessing("slim", "slim_central_crop_0.875_each_side+resize_bilinear_v1",
+                              lambda shape, seed: slim_central_window(shape), resize_bilinear_v1),
+    },
+}
+PREPROCESSING_NAMES = tuple(PREPROCESSING["eval"])
+
+
+def apply_option(option, pixels, size, seed, training):
+    """uint8 crop -> float32 (size, size, 3) in [0, 1] by a named option: resize, then (training)
+    flip and colour. Flipped after the resize: TF1's bilinear is not mirror-symmetric."""
+    image = option.resize(pixels, size)
+    if training:
+        image = tf.image.stateless_random_flip_left_right(image, seed)
+        if option.color is not None:
+            image = option.color(image, seed)
+    return image
+
+
+def preprocessing(training, name):
+    """The Preprocessing named `name` for training or evaluation; ValueError naming the flag."""
+    kind = "train" if training else "eval"
+    try:
+        return PREPROCESSING[kind][name or "ours"]
+    except KeyError:
+        raise ValueError(f"--{kind}_preprocessing: unknown option {name!r}; choose one of "
+                         f"{', '.join(PREPROCESSING[kind])}.") from None

@@ -21,7 +21,7 @@ import tensorflow as tf
 from resizer import interpolation as interpolation_lib
 from resizer.data import cache as cache_lib
 from resizer.data.preprocess import cropped_pixels, pre_resize
-from resizer.data import distortions, registry
+from resizer.data import crops, distortions, registry
 
 SHUFFLE_BUFFER = 10_000  # encoded JPEGs: ~1 GB of ImageNet
 SHUFFLE_BUFFER_DECODED = 1_024  # sources that yield decoded images hold far more bytes per element
@@ -71,7 +71,8 @@ def _examples(info, split, *, data_dir, training, seed, input_context, num_examp
 
 def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, interpolation=None,
                  distortion=None, seed=0, deterministic=False, input_context=None, cache_dir=None,
-                 num_examples=None, source_options=None, skip_batches=0):
+                 num_examples=None, source_options=None, skip_batches=0, train_preprocessing="ours",
+                 eval_preprocessing="ours"):
     """Batches (images float32 (B, S, S, 3) in [0, 1], targets) of one split, and the split size.
 
     Args:
@@ -96,6 +97,9 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
       num_examples: use only the first N examples of the split (smoke runs).
       source_options: extra keyword options of the dataset's source (e.g. AVA's
         validation_size).
+      train_preprocessing, eval_preprocessing: a named option of resizer.data.crops
+        (PREPROCESSING): "ours" (the dataset's policies) or "slim" (TF-slim's
+        inception_preprocessing, which resizes, flips and colours itself).
       skip_batches: training only: start after this many *global* steps, without decoding
         what they read; yields exactly the batches that follow them in an unskipped run
         (how a resumed run continues mid-epoch). A pipeline that feeds several replicas
@@ -118,6 +122,10 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     if bad:
         raise ValueError(f"source_options may not set {sorted(bad)}: make_dataset sets them.")
 
+    option = crops.preprocessing(training, train_preprocessing if training else eval_preprocessing)
+    if cache_dir and option is not crops.OURS:
+        raise ValueError(f"--{'train' if training else 'eval'}_preprocessing={option.name} crops full images; "
+                         "the cache holds our crops: unset --cache_dir.")
     precropped, cached_size = False, None
     if cache_dir:
         ds, count, layout = cache_lib.read(cache_dir, dataset, split, input_size=input_size,
@@ -139,13 +147,16 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     def preprocess(index, example):
         key = index if training or "key" not in example else example["key"]
         seeds = [tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams]
-        pixels = cropped_pixels(example, info, training, seeds[0], precropped)
-        if training:  # flipping the uint8 crop moves fewer bytes; resizing is mirror-symmetric
-            pixels = tf.image.stateless_random_flip_left_right(pixels, seeds[1])
-        if precropped and cached_size == input_size:
-            image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
+        pixels = cropped_pixels(example, info, training, seeds[0], precropped, option)
+        if option.resize is not None:  # a named option resizes, flips and colours itself
+            image = crops.apply_option(option, pixels, input_size, seeds[1], training)
         else:
-            image = pre_resize(pixels, input_size, interpolation)
+            if training:  # flipping the uint8 crop moves fewer bytes; resizing is mirror-symmetric
+                pixels = tf.image.stateless_random_flip_left_right(pixels, seeds[1])
+            if precropped and cached_size == input_size:
+                image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
+            else:
+                image = pre_resize(pixels, input_size, interpolation)
         return distortions.apply(image, distortion, seeds[2]), targets(example)
 
     ds = ds.enumerate()

@@ -15,8 +15,10 @@ def pre_resize(pixels, size, interpolation):
     return tf.clip_by_value(image, 0.0, 1.0) if interpolation in interpolation_lib.OVERSHOOTING else image
 
 
-def crop_window(info, training, shape, seed):
+def crop_window(info, training, shape, seed, option=crops.OURS):
     """The crop window [y, x, height, width] of an image whose original (height, width) is `shape`."""
+    if option.window is not None:  # a named preprocessing option (crops.PREPROCESSING) replaces the policy
+        return option.window(shape, seed)
     if training and info.train_crop == "inception":
         return crops.inception_window(shape, seed)
     if training:
@@ -26,15 +28,16 @@ def crop_window(info, training, shape, seed):
     return crops.full_window(shape)
 
 
-def cropped_pixels(example, info, training, seed, precropped=False):
+def cropped_pixels(example, info, training, seed, precropped=False, option=crops.OURS):
     """The uint8 crop of an example's image (JPEG bytes or decoded), per the dataset's policy."""
     image = example["image"]
     if precropped:
         return crops.decode(image)
-    if training and info.train_crop == "pad_crop":
+    if training and info.train_crop == "pad_crop" and option.window is None:
         return crops.pad_crop(image, seed)
     stored = crops.image_shape(image)
     if "source_hw" not in example:
-        return crops.crop(image, crop_window(info, training, stored, seed))
+        return crops.crop(image, crop_window(info, training, stored, seed, option))
     original = tf.cast(example["source_hw"], tf.int32)  # a resized copy from the cache
-    return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed), original, stored))
+    return crops.crop(image, crops.rescale_window(crop_window(info, training, original, seed, option), original,
+                                                  stored))

@@ -7,7 +7,9 @@ Layout, as slim builds it with its default arguments (depth_multiplier 1, separa
   -> Mixed_5a (reduction) -> Mixed_5b, Mixed_5c -> average pool.
 Inception blocks use two 3x3 convs in place of the 5x5; pool branches average-pool
 (3x3/1, SAME, padding not counted) except Mixed_5c, which max-pools. Every conv is
-conv (no bias) -> BatchNorm (scale=False, momentum 0.9997, epsilon 0.001) -> ReLU.
+conv (no bias) -> BatchNorm (scale=False, momentum 0.9997, epsilon 0.001) -> ReLU, except
+the stem: slim's arg scope gives batch norm to `conv2d` only, so `Conv2d_1a_7x7`
+(`separable_conv2d`, whose defaults are biases and a ReLU) is separable conv + bias -> ReLU.
 The classifier (slim's Logits scope: dropout keep 0.8, 1x1 conv with bias) is the
 `head_dropout` + `logits` of `resizer.models.build`; a 1x1 conv on a pooled 1x1 map is a
 dense layer. Slim pools with a fixed 7x7 VALID window, which equals global average pooling
@@ -16,7 +18,8 @@ at 224 px; global pooling is used here so that the network also runs at 256-448 
 Layer names are slim's variable scopes with "/" written "_" (Keras forbids "/" in names):
 `Mixed_3b/Branch_1/Conv2d_0a_1x1` is the conv `Mixed_3b_Branch_1_Conv2d_0a_1x1`, its BN
 `Mixed_3b_Branch_1_Conv2d_0a_1x1_BatchNorm`. `resizer.models.inception_v2_slim` loads a
-slim checkpoint by these names.
+slim checkpoint by these names; tests/test_slim_parity.py compares the logits with those of
+slim's own network.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import keras
 
 BN_MOMENTUM = 0.9997
 BN_EPSILON = 0.001
+STEM = "Conv2d_1a_7x7"  # separable, biases, no batch norm (see the module doc)
 STEM_DEPTHWISE_MULTIPLIER = 8  # slim: min(int(64 / 3), 8)
 
 # Inception blocks: (name, [branch, ...]); a branch is a list of steps applied in order:
@@ -104,8 +108,8 @@ def inception_v2_features(input_shape=(224, 224, 3), name="InceptionV2"):
     """Inception-v2 from images (already in [-1, 1]) to globally pooled 1024-d features."""
     inputs = keras.Input(tuple(input_shape), name="inputs")
     x = keras.layers.SeparableConv2D(64, 7, strides=2, padding="same", depth_multiplier=STEM_DEPTHWISE_MULTIPLIER,
-                                     use_bias=False, name="Conv2d_1a_7x7")(inputs)
-    x = _batch_norm(x, "Conv2d_1a_7x7")
+                                     use_bias=True, name=STEM)(inputs)
+    x = keras.layers.ReLU(name=keras_name(STEM + "/Relu"))(x)
     x = _pool(x, "max", "MaxPool_2a_3x3", 2)
     x = _conv(x, "Conv2d_2b_1x1", 64, 1, 1)
     x = _conv(x, "Conv2d_2c_3x3", 192, 3, 1)

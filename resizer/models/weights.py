@@ -181,8 +181,9 @@ def _load_tf_checkpoint(model, path, parts):
             raise ValueError(f"{prefix} is a TF-slim Inception-v2 checkpoint; the model's backbone is "
                              f"{_spec(model).name}.")
         report = inception_v2_slim.load_slim_checkpoint(model, prefix)
-        return {"source": prefix, "backbone": f"{report['variables']} slim variables", "head": report["head"],
-                "resizer": "not in a slim checkpoint"}
+        folded = f" (stem {report['stem']})" if "stem" in report else ""
+        return {"source": prefix, "backbone": f"{report['variables']} slim variables{folded}",
+                "head": report["head"], "resizer": "not in a slim checkpoint"}
     from resizer.models.builder import build_from_config
 
     twin = build_from_config(model.get_config())

@@ -33,7 +33,8 @@ def dataset(cfg, *, training, seed, input_context=None, batch_size=None, skip_ba
                         deterministic=cfg.deterministic, input_context=input_context,
                         cache_dir=cfg.cache_dir or None,
                         num_examples=(cfg.train_examples if training else cfg.eval_examples) or None,
-                        source_options=_source_options(cfg, training), skip_batches=skip_batches)
+                        source_options=_source_options(cfg, training), skip_batches=skip_batches,
+                        train_preprocessing=cfg.train_preprocessing, eval_preprocessing=cfg.eval_preprocessing)
 
 
 def make_plan(cfg):

@@ -64,7 +64,8 @@ def evaluate_and_report(run, steps, plan):
     results = report.make_results(
         cfg, metrics=values, split_size=examples, gflops=gflops,
         params=report.parameter_counts(run.model), steps=steps, plan=plan,
-        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset_id, cfg.data_dir or None),
+        hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset_id, cfg.train_preprocessing,
+                                                            cfg.eval_preprocessing, cfg.data_dir or None),
         init_resizer_backbone=report.init_resizer_backbone(cfg))
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
     write_scalars(os.path.join(run.model_dir, "eval"), steps, values)

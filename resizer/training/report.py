@@ -21,7 +21,7 @@ METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", 
 RUN_DEFINING = ("task", "dataset", "dataset_name", "train_split", "train_examples", "num_classes", "interpolation",
                 "distortion", "backbone", "resizer", "resizer_input", "output", "filters", "res_blocks", "batch_size",
                 "learning_rate", "momentum", "lr_decay_rate", "lr_decay_epochs", "label_smoothing", "weight_decay",
-                "seed")
+                "seed", "train_preprocessing")
 
 
 def check_same_run(model_dir, cfg):

@@ -3,7 +3,9 @@
 Momentum SGD; the learning rate starts at 0.05 (from scratch) or 0.005 (fine-tuning) and is
 multiplied by 0.94 every 2 epochs, staircase. Epochs are counted in optimizer steps of the
 *global* batch over the training split, so the schedule is the same on any number of
-replicas.
+replicas. The decay period in steps is TF-slim's (`train_image_classifier.py`, the script
+the paper's schedule is the default of): `int(num_samples_per_epoch / batch_size *
+num_epochs_per_decay)`, truncated, not rounded (`slim_decay_steps`).
 """
 
 from __future__ import annotations
@@ -41,8 +43,14 @@ def plan(train_examples, global_batch, *, epochs, steps=0, decay_epochs=2.0):
                          "lower --batch_size or use more --train_examples")
     steps_per_epoch = train_examples // global_batch
     total = steps if steps > 0 else int(round(epochs * steps_per_epoch))
-    decay_steps = max(1, int(round(decay_epochs * train_examples / global_batch)))
+    decay_steps = slim_decay_steps(train_examples, global_batch, decay_epochs)
     return Plan(train_examples, global_batch, steps_per_epoch, total, decay_steps)
+
+
+def slim_decay_steps(train_examples, global_batch, decay_epochs):
+    """Steps between decays, computed as slim's _configure_learning_rate does (same float
+    operations in the same order, then int()); at least 1 (slim would divide by zero)."""
+    return max(1, int(train_examples / global_batch * decay_epochs))
 
 
 def learning_rate(initial, decay_steps, decay_rate):
