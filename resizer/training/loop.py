@@ -36,7 +36,7 @@ import tensorflow as tf
 from resizer import losses as losses_lib
 from resizer import metrics as metrics_lib
 from resizer import results as results_lib
-from resizer.training import checkpoints, report, runtime, schedule
+from resizer.training import checkpoints, report, resume, runtime, schedule
 from resizer.training.progress import Progress, write_scalars
 
 
@@ -275,9 +275,8 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
     plan = make_plan(cfg)
     total = plan.total_steps if plan else 0
     say = log if chief else (lambda text: None)
+    latest = resume.choose(model_dir, cfg, say, chief)
     if chief:
-        if tf.train.latest_checkpoint(model_dir):
-            report.check_same_run(model_dir, cfg)
         report.write_run_files(model_dir, cfg)
         if plan:
             report.write_plan(model_dir, plan)
@@ -289,14 +288,13 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
         loss_fn = losses_lib.for_task(cfg.task, label_smoothing=cfg.label_smoothing)
         # Training-window metrics: top-k errors only (SRCC keeps every example, too much per window).
         train_metrics = metrics_lib.for_task(cfg.task) if cfg.task == "classification" else []
-    checkpoint = checkpoints.make_checkpoint(model, optimizer, step)
+    checkpoint = checkpoints.make_checkpoint(model, optimizer, step, settings=resume.settings_json(cfg))
     # Every worker saves (variables may live on several devices); only the chief's copy is kept.
     save_dir = model_dir if chief else os.path.join(model_dir, f".worker{worker_id}_tmp")
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.keep_checkpoints)
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    latest = tf.train.latest_checkpoint(model_dir)
     if latest:
-        checkpoint.read(latest).assert_existing_objects_matched()
+        checkpoints.restore(checkpoint, latest)
         say(f"resuming from {latest} (step {int(step.numpy())} of {total})")
     else:
         initialise(run, say)
@@ -458,8 +456,9 @@ def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log
     if checkpoint:
         path = checkpoints.resolve(checkpoint, cfg.runs_dir, "checkpoint")
     else:
-        path = tf.train.latest_checkpoint(model_dir) if tf.io.gfile.isdir(model_dir) else None
+        path = resume.choose(model_dir, cfg, log, chief=False)
     if path:
+        resume.check_checkpoint_settings(path, cfg, "Evaluate it with the flags it was trained with (its flags.txt).")
         tf.train.Checkpoint(model=model).read(path).expect_partial().assert_existing_objects_matched()
         reader = tf.train.load_checkpoint(path)
         steps = int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) if reader.has_tensor(
