@@ -238,6 +238,7 @@ def validate(cfg, backbones=None):
     _check(cfg.keep_checkpoints >= 1, "keep_checkpoints", f"must be >= 1, got {cfg.keep_checkpoints}")
     _check(cfg.log_every_steps >= 1, "log_every_steps", f"must be >= 1, got {cfg.log_every_steps}")
     _check(cfg.strategy == "tpu" or not cfg.tpu, "tpu", "--tpu is only used with --strategy=tpu")
+    _check(0 <= cfg.seed < 2**32, "seed", f"must be in [0, 2**32), got {cfg.seed}")
     return cfg
 
 

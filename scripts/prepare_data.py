@@ -57,10 +57,10 @@ def main(argv):
     builder = data.prepare(FLAGS.dataset, data_dir, FLAGS.manual_dir or None)
     splits = ", ".join(f"{name} {split.num_examples}" for name, split in sorted(builder.info.splits.items()))
     print(f"{FLAGS.dataset} prepared in {builder.data_dir} ({time.time() - start:.0f} s): {splits}")
-    if FLAGS.dataset == "ava":
-        for split, reasons in sorted(builder.info.metadata.get("skipped", {}).items()):
-            counts = ", ".join(f"{len(ids)} {reason}" for reason, ids in sorted(reasons.items())) or "none"
-            print(f"  ava {split}: skipped images: {counts}")
+    # Datasets whose builder checks every image (ava, imagenet2012) record what they skipped.
+    for split, reasons in sorted((builder.info.metadata or {}).get("skipped", {}).items()):
+        counts = ", ".join(f"{len(ids)} {reason}" for reason, ids in sorted(reasons.items())) or "none"
+        print(f"  {FLAGS.dataset} {split}: skipped images: {counts} (ids in {builder.data_dir}/metadata.json)")
     if not sizes:
         return
     cache_dir = FLAGS.cache_dir or cache.default_cache_dir(data_dir)

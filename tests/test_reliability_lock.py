@@ -7,6 +7,7 @@ import errno
 import json
 import multiprocessing
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import sys
 import pytest
 import tensorflow as tf
 
-from resizer.training import checkpoints
+from resizer.training import checkpoints, runtime
 
 TRIALS = 100
 
@@ -74,8 +75,10 @@ def test_full_disk_is_one_clear_error_and_leaves_no_empty_lock(tmp_path, monkeyp
     monkeypatch.setattr(os, "open", lambda path, flags, *a: (_ for _ in ()).throw(
         OSError(errno.ENOSPC, "No space left on device")) if str(path).startswith(str(tmp_path)) else
         real_os_open(path, flags, *a))
-    with pytest.raises(OSError, match="no space left on the device of .* free some space and run the same command"):
+    with pytest.raises(OSError) as error:
         checkpoints.RunLock(str(tmp_path)).acquire()
+    assert re.fullmatch(r"no space left on the device writing \S+/\.lock\S*: free some space and run the same "
+                        r"command again \(the last complete checkpoint is kept\)", runtime.describe_failure(error.value))
     monkeypatch.undo()
     assert not any(p.name.startswith(".lock") and p.name != ".lock.takeover" for p in tmp_path.iterdir())
     with checkpoints.RunLock(str(tmp_path)) as lock:  # the restart is not blocked

@@ -6,6 +6,7 @@ config.json gone; eval.py refuses a checkpoint of another configuration."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -78,9 +79,33 @@ def test_other_run_defining_flags_are_refused_without_a_valid_config_json(traine
 
 def test_eval_refuses_a_checkpoint_of_another_configuration(trained, tmp_path):
     flagfile = trained[0]
-    command = train_command(flagfile, tmp_path / "bilinear", "--resizer=bilinear", "--resizer_input=",
+    command = train_command(flagfile, tmp_path / "bilinear", "--resizer=bilinear", "--resizer_input=16",
                             f"--checkpoint={trained[1]}")
     command[1] = os.path.join(ROOT, "scripts", "eval.py")
     line = _one_line_error(subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240))
     assert "--resizer=bilinear (the run has learned)" in line, line
     assert not (tmp_path / "bilinear" / "results.json").exists()
+
+
+def test_sigterm_during_the_final_evaluation_exits_1_with_a_message_and_releases_the_lock(tmp_path):
+    flagfile = tiny_flagfile(tmp_path)
+    model_dir = tmp_path / "run"
+    proc = subprocess.Popen(train_command(flagfile, model_dir, "--train_steps=2", "--eval_examples=4000"), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if "weights sha256" in line:  # printed as training ends, just before the evaluation
+            proc.send_signal(signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 1, (proc.returncode, err[-3000:])
+    assert "train.py: Terminated: SIGTERM during setup or the final evaluation" in err, err[-3000:]
+    assert "Traceback" not in err
+    assert not (model_dir / ".lock").exists() and not (model_dir / "results.json").exists()
+    assert (model_dir / "ckpt-2.index").exists()  # the trained steps are kept: a restart only evaluates
+
+
+def test_a_misspelt_eval_split_is_refused_before_training(tmp_path):
+    model_dir = tmp_path / "run"
+    line = _one_line_error(run_train(tiny_flagfile(tmp_path), model_dir, "--train_steps=2", "--eval_split=tset"))
+    assert "--eval_split=tset: synthetic has no split 'tset'" in line, line
+    assert not model_dir.exists() or not any(p.name.startswith("ckpt") for p in model_dir.iterdir())

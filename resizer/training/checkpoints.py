@@ -135,11 +135,6 @@ class RunLock:
                 os.remove(self.path)
                 raise
             return True
-        except OSError as e:
-            if e.errno == errno.ENOSPC:
-                raise OSError(e.errno, f"no space left on the device of {self.model_dir} to write its lock file: "
-                                       "free some space and run the same command again") from None
-            raise
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(tmp)

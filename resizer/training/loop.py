@@ -36,7 +36,7 @@ import tensorflow as tf
 from resizer import losses as losses_lib
 from resizer import metrics as metrics_lib
 from resizer import results as results_lib
-from resizer.training import checkpoints, report, resume, runtime, schedule
+from resizer.training import checkpoints, preflight, report, resume, runtime, schedule
 from resizer.training.progress import Progress, write_scalars
 
 
@@ -255,6 +255,7 @@ def train(cfg, log=print):
     Returns the results dict (None when --noeval_at_end). Raises TrainingDiverged,
     Preempted, checkpoints.ModelDirLocked, or ValueError/FileNotFoundError for bad input.
     """
+    preflight.check_splits(cfg)
     strategy, worker_id, chief = _setup(cfg)
     model_dir = cfg.resolved_model_dir()
     with _chief_lock(model_dir, chief):
