@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 
-from resizer.files import atomic_write_text
+from resizer.files import atomic_write_text, read_text
 
 SCHEMA_VERSION = 1
 
@@ -140,8 +140,7 @@ def write(path, results):
 def read(path):
     """Loads and validates one results.json; ValueError (naming the file) if it is not ours."""
     try:
-        with open(path) as f:
-            results = json.load(f)
+        results = json.loads(read_text(path))
     except (OSError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: cannot read results: {e}") from e
     except RecursionError:

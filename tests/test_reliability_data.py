@@ -11,7 +11,7 @@ import tarfile
 import pytest
 
 from resizer.data import imagenet, testing, tfds_source
-from resizer.data.imagenet_builder import problem
+from resizer.data.undecodable import problem
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,3 +67,27 @@ def test_imagenet_preparation_skips_counts_and_records_undecodable_images(tmp_pa
         assert json.load(f)["skipped"]["train"] == {reason: [bad]}
     ds, count = imagenet.source("train", data_dir)
     assert count == len(expected["train"]) - 1 and sum(1 for _ in ds) == count  # every stored image decodes
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_the_pipeline_drops_an_undecodable_image_instead_of_failing(monkeypatch, training):
+    import numpy as np
+    import tensorflow as tf
+
+    from resizer.data import pipeline
+
+    rng = np.random.default_rng(0)
+    images = [testing.photo_jpeg(40, 48, rng) for _ in range(6)]
+    images[2] = images[2][: len(images[2]) // 2]  # truncated: "Invalid JPEG data" when decoded
+    source = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.arange(6, dtype=np.int64),
+                                                 "key": np.arange(6, dtype=np.int64)})
+    monkeypatch.setattr(pipeline, "_examples", lambda *a, **k: (source, 6))
+    ds, count = pipeline.make_dataset("imagenet2012", "validation", data_dir=None, training=training,
+                                      input_size=24, batch_size=5 if training else 2)
+    assert count == 6
+    if training:  # repeated: five good examples fill each batch
+        labels = np.concatenate([t.numpy() for _, t in ds.take(3)])
+        assert len(labels) == 15 and 2 not in labels
+    else:
+        labels = np.concatenate([t.numpy() for _, t in ds])
+        assert sorted(labels) == [0, 1, 3, 4, 5]

@@ -14,21 +14,11 @@ from __future__ import annotations
 import collections
 import io
 
-import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 from tensorflow_datasets.datasets.imagenet2012 import imagenet2012_dataset_builder as tfds_imagenet
 
-
-def problem(data):
-    """None for a decodable image, else why not: "empty" or "undecodable"."""
-    if not data:
-        return "empty"
-    try:
-        tf.io.decode_image(data, channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.OpError, ValueError):
-        return "undecodable"
-    return None
+from resizer.data.undecodable import problem
 
 
 class CheckedImagenet2012(tfds_imagenet.Builder, skip_registration=True):

@@ -238,10 +238,16 @@ def make_checkpoint(model, optimizer=None, step=None, settings=None):
     return tf.train.Checkpoint(**objects)
 
 
+def reader(prefix):
+    """A CheckpointReader of `prefix` (tf.train.load_checkpoint would first ask whether the
+    prefix is a directory, which ram:// answers yes for any prefix of a file name)."""
+    return tf.compat.v1.train.NewCheckpointReader(prefix)
+
+
 def restore(checkpoint, path):
     """Restores a whole training checkpoint (every object must match), also one written
     before checkpoints carried their settings."""
-    if hasattr(checkpoint, SETTINGS_KEY) and not tf.train.load_checkpoint(path).has_tensor(SETTINGS_TENSOR):
+    if hasattr(checkpoint, SETTINGS_KEY) and not reader(path).has_tensor(SETTINGS_TENSOR):
         checkpoint = tf.train.Checkpoint(**{k: getattr(checkpoint, k) for k in _RESTORED if hasattr(checkpoint, k)})
     checkpoint.read(path).assert_existing_objects_matched()
 

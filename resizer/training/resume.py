@@ -48,7 +48,7 @@ def settings_json(cfg):
 
 def stored_settings(prefix):
     """The run-defining settings stored in a checkpoint, or None (written before they were)."""
-    reader = tf.train.load_checkpoint(prefix)
+    reader = checkpoints.reader(prefix)
     if not reader.has_tensor(checkpoints.SETTINGS_TENSOR):
         return None
     return json.loads(reader.get_tensor(checkpoints.SETTINGS_TENSOR).decode())
@@ -81,7 +81,7 @@ def damage(prefix):
     """Why a checkpoint cannot be restored ('' when every tensor reads back intact)."""
     where = "index"
     try:
-        reader = tf.train.load_checkpoint(prefix)
+        reader = checkpoints.reader(prefix)
         for where in reader.get_variable_to_shape_map():
             reader.get_tensor(where)
         if not reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
