@@ -21,13 +21,13 @@ FLAGS = flags.FLAGS
 def main(argv):
     cfg = config.for_script(argv, FLAGS)
     from resizer import training
-    from resizer.training import runtime
+    from resizer.training import cluster, runtime
 
     try:
         with runtime.sigterm_raises("setup or the final evaluation"):
             results = training.train(cfg)
     except (training.TrainingDiverged, training.Preempted, training.ModelDirLocked, runtime.Terminated,
-            ValueError) as e:
+            cluster.SetupFailedElsewhere, ValueError) as e:
         print(f"train.py: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # a full disk, an unreadable file: one line, not a traceback

@@ -3,15 +3,17 @@ falls back to the newest intact checkpoint and still ends bit-identical, refuses
 line, nothing changed) when none is intact or when run-defining flags differ, also with
 config.json gone; eval.py refuses a checkpoint of another configuration."""
 
+import json
 import os
 import re
+import socket
 import shutil
 import signal
 import subprocess
 
 import pytest
 
-from test_training_runs import ROOT, fingerprint, run_train, tiny_flagfile, train_command
+from test_training_runs import ROOT, fingerprint, free_port, run_train, tiny_flagfile, train_command
 
 ARGS = ("--train_steps=10", "--checkpoint_every_steps=5", "--noeval_at_end")  # keeps ckpt-5, 8, 10
 
@@ -109,3 +111,27 @@ def test_a_misspelt_eval_split_is_refused_before_training(tmp_path):
     line = _one_line_error(run_train(tiny_flagfile(tmp_path), model_dir, "--train_steps=2", "--eval_split=tset"))
     assert "--eval_split=tset: synthetic has no split 'tset'" in line, line
     assert not model_dir.exists() or not any(p.name.startswith("ckpt") for p in model_dir.iterdir())
+
+
+@pytest.mark.slow  # two worker processes (~30 s on 2 shared cores)
+def test_a_setup_failure_on_the_chief_stops_every_worker_with_its_reason(tmp_path):
+    flagfile = tiny_flagfile(tmp_path)
+    model_dir = tmp_path / "run"
+    model_dir.mkdir()
+    (model_dir / ".lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "now"}))
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    workers = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        workers.append(subprocess.Popen(train_command(flagfile, model_dir, "--strategy=multi_worker", "--train_steps=4"),
+                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        outputs = [w.communicate(timeout=180) for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+    chief, other = (_one_line_error(subprocess.CompletedProcess(w.args, w.returncode, out, err))
+                    for w, (out, err) in zip(workers, outputs))
+    assert "ModelDirLocked" in chief and "in use by another run" in chief
+    assert "SetupFailedElsewhere: setup failed on worker 0 (the chief): ModelDirLocked:" in other, other
+    assert "in use by another run" in other

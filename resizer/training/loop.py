@@ -36,7 +36,7 @@ import tensorflow as tf
 from resizer import losses as losses_lib
 from resizer import metrics as metrics_lib
 from resizer import results as results_lib
-from resizer.training import checkpoints, preflight, report, resume, runtime, schedule
+from resizer.training import checkpoints, cluster, preflight, report, resume, runtime, schedule
 from resizer.training.progress import Progress, write_scalars
 
 
@@ -258,8 +258,13 @@ def train(cfg, log=print):
     preflight.check_splits(cfg)
     strategy, worker_id, chief = _setup(cfg)
     model_dir = cfg.resolved_model_dir()
-    with _chief_lock(model_dir, chief):
-        return _train_locked(cfg, strategy, worker_id, chief, model_dir, log)
+    gate = cluster.SetupGate(strategy, worker_id)  # a setup failure on one worker stops them all
+    try:
+        with _chief_lock(model_dir, chief):
+            return _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate)
+    except Exception as e:
+        gate.fail(e)
+        raise
 
 
 @contextlib.contextmanager
@@ -272,7 +277,7 @@ def _chief_lock(model_dir, chief):
         yield
 
 
-def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
+def _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate):
     plan = make_plan(cfg)
     total = plan.total_steps if plan else 0
     say = log if chief else (lambda text: None)
@@ -281,6 +286,7 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
         report.write_run_files(model_dir, cfg)
         if plan:
             report.write_plan(model_dir, plan)
+    gate.open()
     with strategy.scope():
         model = build_model(cfg)
         run = Run(cfg, strategy, model, model_dir, chief, worker_id)
