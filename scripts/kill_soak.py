@@ -57,7 +57,7 @@ def finish(model_dir):
 def kill_at(model_dir, step, delay):
     """Starts a run and SIGKILLs it `delay` s after it prints step `step`; the last line seen."""
     victim = subprocess.Popen(command(model_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True)
+                              text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))  # lines as they happen
     last = ""
     for line in victim.stdout:
         last = line.strip() or last
