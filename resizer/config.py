@@ -105,7 +105,7 @@ SMOKE = dict(dataset="synthetic", dataset_name="", data_dir="", batch_size=2, ev
              eval_examples=4, checkpoint_every_steps=2, keep_checkpoints=1, log_every_steps=1, backbone_weights="none",
              cache_dir="")
 # Shaped resizers' flags: meaningless (and so refused when given) for other resizers.
-SHAPE_FLAGS = ("filters", "res_blocks", "resizer_input")
+SHAPE_FLAGS = ("filters", "res_blocks")
 SMOKE_NOTE = ("smoke run: generated data, a few steps, random or smoke-run weights; its metrics check that every "
               "stage runs and mean nothing about the row")
 
@@ -312,6 +312,7 @@ def validate(cfg, backbones=None):
     _check(cfg.keep_checkpoints >= 1, "keep_checkpoints", f"must be >= 1, got {cfg.keep_checkpoints}")
     _check(cfg.log_every_steps >= 1, "log_every_steps", f"must be >= 1, got {cfg.log_every_steps}")
     _check(cfg.strategy == "tpu" or not cfg.tpu, "tpu", "--tpu is only used with --strategy=tpu")
+    _check(0 <= cfg.seed < 2**32, "seed", f"must be in [0, 2**32), got {cfg.seed}")
     return cfg
 
 

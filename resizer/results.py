@@ -9,9 +9,10 @@ in `SCHEMA` below and in docs/results.md; `validate` enforces it.
 from __future__ import annotations
 
 import json
+import math
 
 from resizer import resizers, tasks
-from resizer.files import atomic_write_text
+from resizer.files import atomic_write_text, read_text
 
 SCHEMA_VERSION = 1
 
@@ -84,6 +85,32 @@ def _check(obj, spec, where, errors):
             errors.append(f"{name}: expected {types}, got {type(obj[key]).__name__} {obj[key]!r}")
 
 
+# metric -> the closed range of its possible values (errors are percentages, correlations in [-1, 1]).
+METRIC_RANGES = {"top1_error_pct": (0.0, 100.0), "top5_error_pct": (0.0, 100.0), "plcc": (-1.0, 1.0),
+                 "srcc": (-1.0, 1.0), "loss": (0.0, math.inf)}
+
+
+def _check_values(results, errors):
+    """Values a real run cannot have: a table the paper lacks, non-finite, negative or out-of-range numbers."""
+    from resizer.config import TABLES
+
+    if results["table"] is not None and results["table"] not in TABLES:
+        errors.append(f"table: expected one of {TABLES} or null, got {results['table']!r}")
+    for name, value in results["metrics"].items():
+        low, high = METRIC_RANGES.get(name, (-math.inf, math.inf))
+        if isinstance(value, bool) or not isinstance(value, _num) or not math.isfinite(value):
+            errors.append(f"metrics.{name}: expected a finite number, got {value!r}")
+        elif not low <= value <= high:
+            errors.append(f"metrics.{name}: {value!r} is outside [{low:g}, {high:g}]")
+    counts = {"split_size": results["split_size"], "gflops": results["gflops"],
+              **{f"training.{k}": results["training"][k] for k in ("steps", "epochs", "planned_epochs",
+                                                                 "train_examples")},
+              **{f"params.{k}": v for k, v in results["params"].items() if v is not None}}
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, _num) or not math.isfinite(value) or value < 0:
+            errors.append(f"{name}: expected a finite number >= 0, got {value!r}")
+
+
 def validate(results):
     """Raises ValueError listing every problem of a results dict; returns it unchanged if valid."""
     errors = []
@@ -99,6 +126,8 @@ def validate(results):
             errors.append(f"metrics: a {results['task']} result needs numbers for {METRICS[results['task']]}")
         if not errors and results["settings"]["resizer"] not in resizers.names():
             errors.append(f"settings.resizer: expected one of {resizers.names()}, got {results['settings']['resizer']!r}")
+        if not errors:
+            _check_values(results, errors)
     if errors:
         raise ValueError("invalid results.json:\n  " + "\n  ".join(errors))
     return results
@@ -113,10 +142,11 @@ def write(path, results):
 def read(path):
     """Loads and validates one results.json; ValueError (naming the file) if it is not ours."""
     try:
-        with open(path) as f:
-            results = json.load(f)
+        results = json.loads(read_text(path))
     except (OSError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: cannot read results: {e}") from e
+    except RecursionError:
+        raise ValueError(f"{path}: cannot read results: nested too deeply to be a results.json") from None
     try:
         return validate(results)
     except ValueError as e:

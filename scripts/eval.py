@@ -39,11 +39,19 @@ def main(argv):
     except ValueError as e:
         raise app.UsageError(str(e)) from None
     from resizer import training
+    from resizer.training import runtime
 
     try:
-        results = training.evaluate_checkpoint(cfg, FLAGS.checkpoint)
-    except (training.ModelDirLocked, FileNotFoundError, ValueError) as e:
+        with runtime.sigterm_raises("the evaluation"):
+            results = training.evaluate_checkpoint(cfg, FLAGS.checkpoint)
+    except (training.ModelDirLocked, runtime.Terminated, ValueError) as e:
         print(f"eval.py: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # a full disk, an unreadable file: one line, not a traceback
+        line = runtime.describe_failure(e)
+        if line is None:
+            raise
+        print(f"eval.py: {line}", file=sys.stderr)
         return 1
     if results is not None:
         path = os.path.join(cfg.resolved_model_dir(), "results.json")

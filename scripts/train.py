@@ -21,12 +21,20 @@ FLAGS = flags.FLAGS
 def main(argv):
     cfg = config.for_script(argv, FLAGS)
     from resizer import training
+    from resizer.training import cluster, runtime
 
     try:
-        results = training.train(cfg)
-    except (training.TrainingDiverged, training.Preempted, training.ModelDirLocked, FileNotFoundError,
-            ValueError) as e:
+        with runtime.sigterm_raises("setup or the final evaluation"):
+            results = training.train(cfg)
+    except (training.TrainingDiverged, training.Preempted, training.ModelDirLocked, runtime.Terminated,
+            cluster.SetupFailedElsewhere, ValueError) as e:
         print(f"train.py: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # a full disk, an unreadable file: one line, not a traceback
+        line = runtime.describe_failure(e)
+        if line is None:
+            raise
+        print(f"train.py: {line}", file=sys.stderr)
         return 1
     if results is not None:
         print(f"results: {cfg.resolved_model_dir()}/results.json")

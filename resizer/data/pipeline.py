@@ -20,8 +20,8 @@ import tensorflow as tf
 
 from resizer import interpolation as interpolation_lib
 from resizer.data import cache as cache_lib
+from resizer.data import crops, distortions, registry, undecodable
 from resizer.data.preprocess import cropped_pixels, pre_resize
-from resizer.data import crops, distortions, registry
 
 SHUFFLE_BUFFER = 10_000  # encoded JPEGs: ~1 GB of ImageNet
 SHUFFLE_BUFFER_DECODED = 1_024  # sources that yield decoded images hold far more bytes per element
@@ -168,7 +168,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
         replicas_per_pipeline = (input_context.num_replicas_in_sync // input_context.num_input_pipelines
                                  if input_context is not None else 1)
         ds = ds.skip(int(skip_batches) * batch * replicas_per_pipeline)
-    ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = undecodable.skip_failed(ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE))
     ds = ds.batch(batch, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = bool(deterministic)

@@ -48,8 +48,15 @@ def split_range(split, sizes):
     return tfds_source.logical_split(INFO, split, stored, ranges)
 
 
+def make_builder(data_dir):
+    """TFDS's imagenet2012 builder that skips, counts and records undecodable images."""
+    from resizer.data.imagenet_builder import CheckedImagenet2012
+
+    return CheckedImagenet2012(data_dir=data_dir)
+
+
 DATASET = tfds_source.TfdsDataset(
-    name=NAME, make_builder=tfds_source.named_builder(NAME), check_manual=check_manual_dir,
+    name=NAME, make_builder=make_builder, check_manual=check_manual_dir,
     split_range=split_range, to_example=tfds_source.image_and_label,
     prepare_hint=" (about 150 GB read, 155 GB written, several hours)",
 )

@@ -14,16 +14,25 @@ three parts, so that another run can start from one of them:
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import socket
 import time
+import uuid
 
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 LOCK_NAME = ".lock"
+# The run-defining settings (JSON) travel in every training checkpoint (resizer.training.resume).
+SETTINGS_KEY = "run_settings"
+SETTINGS_TENSOR = SETTINGS_KEY + "/.ATTRIBUTES/VARIABLE_VALUE"
+_RESTORED = ("model", "backbone", "head", "resizer", "optimizer", "step")
 _UNREADABLE_LOCK_GRACE_S = 30  # a lock file still empty after this long was left by a crash
+_REMOTE_SETTLE_S = 1.0  # gfile stores: how long a writer waits before reading its lock back
 
 
 class ModelDirLocked(RuntimeError):
@@ -31,42 +40,52 @@ class ModelDirLocked(RuntimeError):
 
 
 class RunLock:
-    """An exclusive lock on a model directory: `<model_dir>/.lock`, created with O_EXCL and
-    holding the owner's pid, host and start time.
+    """An exclusive lock on a model directory: `<model_dir>/.lock`, holding the owner's pid,
+    host, start time and a unique token.
 
-    A lock left by a dead process on this host (SIGKILL, power loss) is stale and taken
-    over; a lock of a live process, or of another host, raises ModelDirLocked naming the
-    file, its owner and what to do.
+    Taking it is atomic and never leaves an empty lock: the owner's record is written to a
+    file of its own, then hard-linked to `.lock` (link fails if `.lock` exists; where the
+    filesystem has no hard links, O_EXCL create). A lock left by a dead process on this host
+    (SIGKILL, power loss) is stale and taken over; the takeover re-reads the lock under an
+    flock on `.lock.takeover`, so of several processes that find the same stale lock only
+    one removes it and the others then meet the winner's live lock. A lock of a live
+    process, or of another host, raises ModelDirLocked naming the file, its owner and what
+    to do.
+
+    On a store without POSIX files (`gs://`, `ram://`: tf.io.gfile paths) the lock is best
+    effort: the record is written unless one exists, then read back after a pause, and the
+    run proceeds only if its own token is there (two runs that start within that pause can
+    still both proceed; such a store has no exclusive create).
     """
 
     def __init__(self, model_dir):
         self.model_dir = model_dir
-        self.path = os.path.join(model_dir, LOCK_NAME)
+        self.path = f"{model_dir.rstrip('/')}/{LOCK_NAME}"
         self.held = False
+        self.token = uuid.uuid4().hex
+        self.remote = "://" in model_dir
 
     def acquire(self):
-        os.makedirs(self.model_dir, exist_ok=True)
+        self._check_paths()
         for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = self._owner()
-                if self._is_stale(owner):
-                    self._remove_stale()
-                    continue
-                raise ModelDirLocked(self._message(owner)) from None
-            with os.fdopen(fd, "w") as f:
-                json.dump({"pid": os.getpid(), "host": socket.gethostname(),
-                           "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, f)
-            self.held = True
-            return self
+            if self._create():
+                self.held = True
+                return self
+            raw = self._raw()
+            if raw is None:
+                continue  # released meanwhile
+            owner = _parse(raw)
+            if self._is_stale(owner):
+                self._take_over(raw)
+                continue
+            raise ModelDirLocked(self._message(owner))
         raise ModelDirLocked(f"could not take the lock {self.path}: other runs keep racing for it")
 
     def release(self):
-        if self.held and self._owner().get("pid") == os.getpid():
+        if self.held and _parse(self._raw() or "").get("token") == self.token:
             try:
-                os.remove(self.path)
-            except FileNotFoundError:
+                tf.io.gfile.remove(self.path) if self.remote else os.remove(self.path)
+            except (FileNotFoundError, tf.errors.NotFoundError):
                 pass
         self.held = False
 
@@ -76,28 +95,96 @@ class RunLock:
     def __exit__(self, *exc):
         self.release()
 
-    def _owner(self):
+    def _record(self):
+        return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "token": self.token,
+                           "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+    def _check_paths(self):
+        if tf.io.gfile.exists(self.model_dir) and not tf.io.gfile.isdir(self.model_dir):
+            raise ValueError(f"--model_dir={self.model_dir} is a file, not a directory: choose another --model_dir "
+                             "or move the file away")
+        if tf.io.gfile.isdir(self.path):
+            raise ValueError(f"{self.path} is a folder, where the model directory's lock file belongs: remove it "
+                             f"(rmdir {self.path}) and start again")
+        tf.io.gfile.makedirs(self.model_dir)
+
+    def _create(self):
+        """True when this process now holds the lock; False when a lock file exists."""
+        if self.remote:
+            return self._create_remote()
+        tmp = f"{self.path}.{self.token}.tmp"
         try:
-            with open(self.path) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return {}
+            with open(tmp, "x") as f:
+                f.write(self._record())
+            try:
+                os.link(tmp, self.path)
+                return True
+            except FileExistsError:
+                return False
+            except OSError as e:
+                if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                    raise
+            try:  # no hard links here: exclusive create (an empty file for a moment)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                return False
+            try:
+                with os.fdopen(fd, "w") as f:
+                    f.write(self._record())
+            except OSError:
+                os.remove(self.path)
+                raise
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+
+    def _create_remote(self):
+        if tf.io.gfile.exists(self.path):
+            return False
+        with tf.io.gfile.GFile(self.path, "w") as f:
+            f.write(self._record())
+        time.sleep(_REMOTE_SETTLE_S)
+        if _parse(self._raw() or "").get("token") == self.token:
+            return True
+        return False
+
+    def _raw(self):
+        """The lock file's text, or None when there is none."""
+        try:
+            with tf.io.gfile.GFile(self.path, "r") as f:
+                return f.read()
+        except (tf.errors.NotFoundError, FileNotFoundError):
+            return None
+        except (tf.errors.OpError, OSError, UnicodeDecodeError):
+            return ""
 
     def _is_stale(self, owner):
-        if not owner:  # being written right now, or left empty by a crash
+        if not owner:  # being written right now (O_EXCL fallback), or left empty by a crash
             try:
-                return time.time() - os.path.getmtime(self.path) > _UNREADABLE_LOCK_GRACE_S
-            except FileNotFoundError:
+                return time.time() - tf.io.gfile.stat(self.path).mtime_nsec / 1e9 > _UNREADABLE_LOCK_GRACE_S
+            except tf.errors.NotFoundError:
                 return True
         if owner.get("host") != socket.gethostname():
             return False  # cannot tell whether a process on another host lives
         return not _pid_alive(owner.get("pid"))
 
-    def _remove_stale(self):
-        try:
-            os.remove(self.path)
-        except FileNotFoundError:
-            pass
+    def _take_over(self, judged):
+        """Removes the stale lock `judged` (its text) unless another process did first."""
+        if self.remote:
+            if self._raw() == judged:
+                with contextlib.suppress(tf.errors.NotFoundError):
+                    tf.io.gfile.remove(self.path)
+            return
+        with open(self.path + ".takeover", "a") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            try:
+                raw = self._raw()
+                if raw == judged and self._is_stale(_parse(raw)):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self.path)
+            finally:
+                fcntl.flock(guard, fcntl.LOCK_UN)
 
     def _message(self, owner):
         who = (f"pid {owner.get('pid')} on {owner.get('host')}, started {owner.get('started')}" if owner
@@ -105,6 +192,14 @@ class RunLock:
         return (f"the model directory {self.model_dir} is in use by another run ({who}); lock file {self.path}. "
                 "Two runs may not write one model directory: wait for that run, choose another --model_dir, "
                 f"or, if that run is gone (e.g. it ran on another machine), delete {self.path}.")
+
+
+def _parse(raw):
+    try:
+        owner = json.loads(raw)
+    except ValueError:
+        return {}
+    return owner if isinstance(owner, dict) else {}
 
 
 def _pid_alive(pid):
@@ -127,14 +222,34 @@ def parts(model):
     return {name: layer for name, layer in model_parts(model).items() if layer is not None}
 
 
-def make_checkpoint(model, optimizer=None, step=None):
-    """tf.train.Checkpoint of a run: model, its named parts, and optimizer/step when given."""
+def make_checkpoint(model, optimizer=None, step=None, settings=None):
+    """tf.train.Checkpoint of a run: model, its named parts, and optimizer/step when given.
+
+    `settings` (a JSON string, resume.settings_json) is stored as a string variable so that
+    a restart can check them without config.json.
+    """
     objects = {"model": model, **parts(model)}
     if optimizer is not None:
         objects["optimizer"] = optimizer
     if step is not None:
         objects["step"] = step
+    if settings is not None:
+        objects[SETTINGS_KEY] = tf.Variable(settings, trainable=False, dtype=tf.string, name=SETTINGS_KEY)
     return tf.train.Checkpoint(**objects)
+
+
+def reader(prefix):
+    """A CheckpointReader of `prefix` (tf.train.load_checkpoint would first ask whether the
+    prefix is a directory, which ram:// answers yes for any prefix of a file name)."""
+    return tf.compat.v1.train.NewCheckpointReader(prefix)
+
+
+def restore(checkpoint, path):
+    """Restores a whole training checkpoint (every object must match), also one written
+    before checkpoints carried their settings."""
+    if hasattr(checkpoint, SETTINGS_KEY) and not reader(path).has_tensor(SETTINGS_TENSOR):
+        checkpoint = tf.train.Checkpoint(**{k: getattr(checkpoint, k) for k in _RESTORED if hasattr(checkpoint, k)})
+    checkpoint.read(path).assert_existing_objects_matched()
 
 
 def resolve(value, runs_dir, flag):

@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from resizer import results as results_lib
-from resizer.training import checkpoints, data, init, replicas, report, runtime, tb_images
+from resizer.training import checkpoints, data, init, replicas, report, resume, runtime, tb_images
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import write_scalars
 
@@ -96,10 +96,11 @@ def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log
     if checkpoint:
         path = checkpoints.resolve(checkpoint, cfg.runs_dir, "checkpoint")
     else:
-        path = tf.train.latest_checkpoint(model_dir) if tf.io.gfile.isdir(model_dir) else None
+        path = resume.choose(model_dir, cfg, log, chief=False)
     if path:
+        resume.check_checkpoint_settings(path, cfg, "Evaluate it with the flags it was trained with (its flags.txt).")
         tf.train.Checkpoint(model=model).read(path).expect_partial().assert_existing_objects_matched()
-        reader = tf.train.load_checkpoint(path)
+        reader = checkpoints.reader(path)
         steps = int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) if reader.has_tensor(
             "step/.ATTRIBUTES/VARIABLE_VALUE") else 0
         log(f"evaluating {path} (step {steps})")

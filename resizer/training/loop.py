@@ -30,7 +30,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from resizer.training import checkpoints, data, evaluation, init, optim, replicas, report, schedule, steps
+from resizer.training import (checkpoints, cluster, data, evaluation, init, optim, preflight, replicas, report,
+                              resume, schedule, steps)
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import Progress
 from resizer.training.signals import StopOnSigterm
@@ -58,19 +59,24 @@ def train(cfg, log=print):
     Returns the results dict (None when --noeval_at_end). Raises TrainingDiverged,
     Preempted, checkpoints.ModelDirLocked, or ValueError/FileNotFoundError for bad input.
     """
+    preflight.check_splits(cfg)
     strategy, worker_id, chief = replicas.setup(cfg)
     model_dir = cfg.resolved_model_dir()
-    with replicas.chief_lock(model_dir, chief):
-        return _train_locked(cfg, strategy, worker_id, chief, model_dir, log)
+    gate = cluster.SetupGate(strategy, worker_id)  # a setup failure on one worker stops them all
+    try:
+        with replicas.chief_lock(model_dir, chief):
+            return _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate)
+    except Exception as e:
+        gate.fail(e)
+        raise
 
 
-def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
+def _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate):
     plan = data.make_plan(cfg)
     total = plan.total_steps if plan else 0
     say = log if chief else (lambda text: None)
+    latest = resume.choose(model_dir, cfg, say, chief)
     if chief:
-        if tf.train.latest_checkpoint(model_dir):
-            report.check_same_run(model_dir, cfg)
         report.write_run_files(model_dir, cfg)
         if plan:
             report.write_plan(model_dir, plan)
@@ -85,14 +91,14 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log):
         task = cfg.task_spec
         loss_fn = task.make_loss(cfg.label_smoothing)
         train_metrics = task.make_metrics() if task.train_metrics else []
-    checkpoint = checkpoints.make_checkpoint(model, optimizer, step)
+    gate.open()  # every worker's setup succeeded (the model's config checked too): steps may start
+    checkpoint = checkpoints.make_checkpoint(model, optimizer, step, settings=resume.settings_json(cfg))
     # Every worker saves (variables may live on several devices); only the chief's copy is kept.
     save_dir = model_dir if chief else os.path.join(model_dir, f".worker{worker_id}_tmp")
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.keep_checkpoints)
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    latest = tf.train.latest_checkpoint(model_dir)
     if latest:
-        checkpoint.read(latest).assert_existing_objects_matched()
+        checkpoints.restore(checkpoint, latest)
         say(f"resuming from {latest} (step {int(step.numpy())} of {total})")
     else:
         init.initialise(run, say)

@@ -8,7 +8,10 @@ configured by the TF_CONFIG environment variable), `tpu` (TPUStrategy on --tpu),
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import signal
 
 import keras
 import tensorflow as tf
@@ -40,9 +43,14 @@ def make_strategy(name, tpu=""):
                              "which is not set (see docs/training.md, 'Several machines')")
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or None)
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or None)
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, RuntimeError, tf.errors.OpError) as e:
+            where = f"--tpu={tpu}" if tpu else "no --tpu given, so the local TPU"
+            raise ValueError(f"--strategy=tpu: cannot reach a TPU ({where}): {' '.join(str(e).split())[:200]}. "
+                             "Pass --tpu=<TPU name or grpc://address>, or choose another --strategy") from None
         return tf.distribute.TPUStrategy(resolver)
     raise ValueError(f"--strategy={name}: expected mirrored, multi_worker, tpu or one_device")
 
@@ -74,3 +82,37 @@ def hardware(strategy):
             text = f"CPU ({cores} cores)"
     return f"{workers} workers x {text}" if workers > 1 else text
 
+
+
+class Terminated(RuntimeError):
+    """SIGTERM arrived outside the training steps (setup, final evaluation)."""
+
+
+@contextlib.contextmanager
+def sigterm_raises(what):
+    """SIGTERM raises Terminated (exit 1 with a message, `with` blocks and the lock released)
+    instead of killing the process; the training loop installs its own save-and-stop handler
+    inside."""
+
+    def handle(signum, frame):
+        raise Terminated(f"SIGTERM during {what}: stopped; the checkpoints are intact, run the same command again")
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def describe_failure(e):
+    """One line for a failure of the machine rather than of the code (a full disk says so and
+    what to do), or None."""
+    full = getattr(e, "errno", None) == errno.ENOSPC or (
+        isinstance(e, tf.errors.OpError) and "No space left on device" in str(e))
+    if full:
+        where = f" writing {e.filename}" if getattr(e, "filename", None) else ""
+        return (f"no space left on the device{where}: free some space and run the same command again "
+                "(the last complete checkpoint is kept)")
+    if isinstance(e, OSError):
+        return f"{type(e).__name__}: {e}"
+    return None
