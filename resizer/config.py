@@ -13,8 +13,8 @@ import dataclasses
 from typing import Optional
 
 TASKS = ("classification", "iqa")
-DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic")
-RESIZERS = ("learned", "bilinear", "bicubic")
+DATASETS = ("imagenet2012", "ava", "cifar10", "synthetic", "fashion_mnist")
+RESIZERS = ("learned", "bilinear", "bicubic", "bilinear_aa", "area")
 INTERPOLATIONS = ("bilinear", "bicubic")
 DISTORTIONS = ("downscale4x", "gaussian_noise_0.1", "jpeg_q10")
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
@@ -143,7 +143,7 @@ class Config:
     @property
     def model_input(self):
         """Side of the images the model takes (the learned resizer's input, or --output)."""
-        if self.learned:
+        if self.learned or self.resizer_input:  # a fixed resizer with an input side resizes inside the model
             return self.resizer_input
         return self.output // 4 if self.distortion == "downscale4x" else self.output
 
@@ -171,7 +171,7 @@ class Config:
         return {
             "backbone": self.backbone,
             "resizer": self.resizer,
-            "resizer_input": self.resizer_input if self.learned else None,
+            "resizer_input": self.resizer_input,
             "output": self.output,
             "filters_n": self.filters if self.learned else None,
             "res_blocks_r": self.res_blocks if self.learned else None,
@@ -201,7 +201,7 @@ def validate(cfg, backbones=None):
            f"{cfg.distortion!r} is not one of {DISTORTIONS} (or empty)")
     if backbones is not None:
         _check(cfg.backbone in backbones, "backbone", f"unknown backbone {cfg.backbone!r}; choose one of {sorted(backbones)}")
-    _check(cfg.output >= 8, "output", f"must be at least 8 pixels, got {cfg.output}")
+    _check(cfg.output >= 4, "output", f"must be at least 4 pixels, got {cfg.output}")
     if cfg.learned:
         _check(cfg.resizer_input is not None, "resizer_input", "--resizer=learned needs the resizer's input side")
         upscale4x = cfg.distortion == "downscale4x"
@@ -216,9 +216,10 @@ def validate(cfg, backbones=None):
         _check(cfg.filters >= 1, "filters", f"must be >= 1, got {cfg.filters}")
         _check(cfg.res_blocks >= 1, "res_blocks", f"must be >= 1, got {cfg.res_blocks}")
     else:
-        _check(cfg.resizer_input is None or cfg.resizer_input == cfg.output, "resizer_input",
-               f"only the learned resizer has an input side; --resizer={cfg.resizer} feeds the backbone "
-               f"--output={cfg.output} images (unset --resizer_input)")
+        _check(cfg.resizer_input is None or (cfg.resizer_input >= cfg.output and cfg.distortion != "downscale4x"),
+               "resizer_input", f"--resizer={cfg.resizer} down-scales --resizer_input={cfg.resizer_input} images to "
+               f"--output={cfg.output} in the model: it must be >= the output, and unset with downscale4x "
+               "(unset it to resize in the input pipeline)")
         _check(not cfg.init_resizer_from, "init_resizer_from", f"--resizer={cfg.resizer} has no learned resizer to initialise")
         _check(cfg.distortion != "downscale4x" or cfg.output % 4 == 0, "output",
                f"--distortion=downscale4x needs an --output divisible by 4, got {cfg.output}")

@@ -18,7 +18,7 @@ from absl import app, flags
 from resizer import data
 from resizer.data import cache, registry
 
-_DATASETS = ("imagenet2012", "ava", "cifar10")
+_DATASETS = ("imagenet2012", "ava", "cifar10", "fashion_mnist")
 
 flags.DEFINE_enum("dataset", None, _DATASETS, "Dataset to prepare.")
 flags.DEFINE_string("data_dir", "", "Data directory (empty: $RESIZER_DATA_DIR, $TFDS_DATA_DIR or ~/tensorflow_datasets).")

@@ -15,6 +15,7 @@ MODULES = {
     "imagenet2012": "resizer.data.imagenet",
     "ava": "resizer.data.ava",
     "cifar10": "resizer.data.cifar10",
+    "fashion_mnist": "resizer.data.fashion_mnist",
     "synthetic": "resizer.data.synthetic",
 }
 

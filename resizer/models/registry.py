@@ -20,7 +20,7 @@ from resizer.layers import LearnedResizer, check_interpolation, normalize_size
 from resizer.models.backbones import BACKBONES
 
 TASKS = ("classification", "iqa")
-FIXED_RESIZERS = ("bilinear", "bicubic")
+FIXED_RESIZERS = ("bilinear", "bicubic", "bilinear_aa", "area")  # bilinear_aa: antialias=True
 RESIZERS = ("learned",) + FIXED_RESIZERS
 IQA_BINS = 10  # AVA ratings 1..10
 IQA_DROPOUT = 0.75  # NIMA's head (Talebi & Milanfar 2018, the paper's [37])
@@ -84,7 +84,8 @@ class ResizerModel(keras.Model):
             x = LearnedResizer(out_hw, filters=filters, num_res_blocks=num_res_blocks, interpolation=interpolation,
                                name="learned_resizer")(images)
         else:
-            x = keras.layers.Resizing(*out_hw, interpolation=resizer, name="fixed_resizer")(images)
+            method, antialias = (resizer[:-3], True) if resizer.endswith("_aa") else (resizer, False)
+            x = keras.layers.Resizing(*out_hw, interpolation=method, antialias=antialias, name="fixed_resizer")(images)
         x = ChannelAffine(spec.scale, spec.offset, name="normalization")(x)
         x = spec.make(out_hw + (3,))(x)
         x = keras.layers.Dropout(float(dropout), name="head_dropout")(x)
@@ -121,7 +122,8 @@ def build(task, backbone, resizer="learned", input_size=224, output_size=224, fi
         (float32 softmax over the 10 AVA rating bins).
       backbone: a key of `BACKBONES` (the paper's five, or "tiny_cnn").
       resizer: "learned" (LearnedResizer, `filters` = n, `num_res_blocks` = r,
-        `interpolation` for its internal resizes) or a fixed "bilinear"/"bicubic" resize.
+        `interpolation` for its internal resizes) or a fixed "bilinear"/"bicubic" resize, or
+        "bilinear_aa" (bilinear with antialiasing) / "area" (fixed only: area has no gradient).
       input_size, output_size: int or (height, width); the model takes
         (batch, *input_size, 3) floats in [0, 1], the backbone sees output_size.
       dropout: before the head; default 0.75 for IQA (NIMA), the original model's for
