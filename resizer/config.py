@@ -184,7 +184,7 @@ class Config:
     @property
     def model_input(self):
         """Side of the images the model takes (the learned resizer's input, or --output)."""
-        if self.learned:
+        if self.learned or self.resizer_input:  # a fixed resizer with an input side resizes inside the model
             return self.resizer_input
         return self.output // self.downscale
 
@@ -276,7 +276,7 @@ def validate(cfg, backbones=None):
         check_names(dataclasses.replace(cfg, backbone="tiny_cnn", backbone_module=""))
     _check(cfg.num_classes >= 2 or cfg.task_spec.num_classes is not None, "num_classes",
            f"needs at least 2 classes, got {cfg.num_classes}")
-    _check(cfg.output >= 8, "output", f"must be at least 8 pixels, got {cfg.output}")
+    _check(cfg.output >= 4, "output", f"must be at least 4 pixels, got {cfg.output}")
     if cfg.learned:
         _check(cfg.resizer_input is not None, "resizer_input", f"--resizer={cfg.resizer} needs the resizer's input side")
         if cfg.downscale > 1:
@@ -290,9 +290,10 @@ def validate(cfg, backbones=None):
         _check(cfg.filters >= 1, "filters", f"must be >= 1, got {cfg.filters}")
         _check(cfg.res_blocks >= 1, "res_blocks", f"must be >= 1, got {cfg.res_blocks}")
     else:
-        _check(cfg.resizer_input is None or cfg.resizer_input == cfg.output, "resizer_input",
-               f"only the learned resizer has an input side; --resizer={cfg.resizer} feeds the backbone "
-               f"--output={cfg.output} images (unset --resizer_input)")
+        _check(cfg.resizer_input is None or (cfg.resizer_input >= cfg.output and cfg.downscale == 1),
+               "resizer_input", f"--resizer={cfg.resizer} down-scales --resizer_input={cfg.resizer_input} images to "
+               f"--output={cfg.output} in the model: it must be >= the output, and unset with a down-scaling distortion "
+               "(unset it to resize in the input pipeline)")
         _check(not cfg.init_resizer_from, "init_resizer_from", f"--resizer={cfg.resizer} has no learned resizer to initialise")
         _check(cfg.output % cfg.downscale == 0, "output",
                f"--distortion={cfg.distortion} needs an --output divisible by {cfg.downscale}, got {cfg.output}")

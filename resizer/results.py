@@ -46,8 +46,8 @@ SCHEMA = {
 
 SETTINGS = {
     "backbone": (str, "inception_v2, densenet121, resnet50, mobilenet_v2, efficientnet_b0 or a demo model"),
-    "resizer": (str, "learned, or the fixed baseline resize: bilinear or bicubic"),
-    "resizer_input": (_opt_int, "side of the images fed to the learned resizer; null for baselines"),
+    "resizer": (str, "learned, or the fixed baseline resize: bilinear, bicubic, bilinear_aa (antialiased) or area"),
+    "resizer_input": (_opt_int, "side of the images fed to the resizer in the model; null for baselines that resize in the pipeline"),
     "output": (int, "side of the images the backbone sees"),
     "filters_n": (_opt_int, "n of the learned resizer; null for baselines"),
     "res_blocks_r": (_opt_int, "r of the learned resizer; null for baselines"),

@@ -67,11 +67,12 @@ def settings_of(x, resizer_trained_with=None, train_crop=None, eval_crop=None):
     from resizer import resizers
 
     kind = resizers.get(_get(x, "resizer"))
-    learned, shaped = kind.learned, kind.shaped
+    shaped = kind.shaped
     values = {
         "backbone": _get(x, "backbone"),
         "resizer": _get(x, "resizer"),
-        "resizer_input": _get(x, "resizer_input") if learned else None,
+        # A fixed resizer may resize inside the model too (the real-data suite): its input side then.
+        "resizer_input": _get(x, "resizer_input"),
         "output": _get(x, "output"),
         "filters_n": _get(x, "filters") if shaped else None,
         "res_blocks_r": _get(x, "res_blocks") if shaped else None,
@@ -92,7 +93,7 @@ def model_input(settings):
     from resizer import resizers
     from resizer.data import distortions
 
-    if resizers.get(settings["resizer"]).learned:
+    if resizers.get(settings["resizer"]).learned or settings.get("resizer_input"):
         return settings["resizer_input"]
     return settings["output"] // distortions.downscale(settings.get("distortion"))
 

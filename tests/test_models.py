@@ -72,7 +72,7 @@ def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="task"):
         build("segmentation", "tiny_cnn")
     with pytest.raises(ValueError, match="resizer"):
-        build("classification", "tiny_cnn", resizer="area")
+        build("classification", "tiny_cnn", resizer="lanczos3")
     with pytest.raises(ValueError, match="input_size"):
         build("classification", "tiny_cnn", input_size=0)
     with pytest.raises(ValueError, match="build_from_config"):

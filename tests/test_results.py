@@ -41,7 +41,7 @@ def test_every_field_is_documented():
     (("full_split",), 1, "full_split: expected"),
     (("task",), "detection", "task: expected one of"),
     (("metrics",), {"plcc": 0.5}, "metrics: a classification result needs"),
-    (("settings", "resizer"), "area", "settings.resizer: expected one of"),
+    (("settings", "resizer"), "lanczos3", "settings.resizer: expected one of"),
     (("schema_version",), 2, "schema_version: expected 1"),
     (("settings", "filters_n"), True, "settings.filters_n: expected"),
 ])

@@ -19,7 +19,8 @@ def test_settings_of_a_config_an_experiment_and_a_mapping_agree():
         k: v for k, v in exp.settings().items() if not k.endswith("_crop")}
     assert settings.settings_of({"backbone": "resnet50", "resizer": "bilinear", "resizer_input": 368, "output": 256,
                                  "filters": 16, "distortion": ""}) == {
-        **dict.fromkeys(results.SETTINGS), "backbone": "resnet50", "resizer": "bilinear", "output": 256}
+        **dict.fromkeys(results.SETTINGS), "backbone": "resnet50", "resizer": "bilinear", "resizer_input": 368,
+        "output": 256}  # a fixed resizer given an input side resizes in the model: recorded
 
 
 def test_the_reevaluation_rule_and_the_backbone_that_trained_the_resizer():

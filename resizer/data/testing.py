@@ -216,3 +216,43 @@ def prepared_cifar10(data_dir, **layout):
     with mock.patch.object(tfds.download.DownloadManager, "_register_or_validate_checksums"):
         cifar10.prepare(data_dir)
     return labels
+
+
+def write_fashion_mnist_manual(manual_dir, num_train=12, num_test=6, seed=0):
+    """The four Fashion-MNIST files (gzip'd IDX: big-endian magic, counts, 28x28 uint8 images;
+    labels 0..9) with a few grey photo crops. Returns {"sha256": {IDX name: sha256 of the
+    decompressed bytes}, "train": [labels], "test": [labels], "images": {split: uint8 array}}."""
+    import gzip
+    import hashlib
+
+    rng = np.random.default_rng(seed)
+    os.makedirs(manual_dir, exist_ok=True)
+    written = {"sha256": {}, "images": {}}
+    for split, prefix, count in (("train", "train", num_train), ("test", "t10k", num_test)):
+        images = np.stack([photo(28, 28, rng).mean(axis=2).astype(np.uint8) for _ in range(count)])
+        labels = rng.integers(10, size=count).astype(np.uint8)
+        contents = {f"{prefix}-images-idx3-ubyte": (2051).to_bytes(4, "big") + b"".join(
+                        n.to_bytes(4, "big") for n in (count, 28, 28)) + images.tobytes(),
+                    f"{prefix}-labels-idx1-ubyte": (2049).to_bytes(4, "big") + count.to_bytes(4, "big")
+                    + labels.tobytes()}
+        for name, content in contents.items():
+            with open(os.path.join(manual_dir, name + ".gz"), "wb") as f:
+                f.write(gzip.compress(content, mtime=0))
+            written["sha256"][name] = hashlib.sha256(content).hexdigest()
+        written[split], written["images"][split] = [int(label) for label in labels], images
+    return written
+
+
+def prepared_fashion_mnist(data_dir, **layout):
+    """Writes tiny Fashion-MNIST files into data_dir's manual folder and prepares them with the
+    project's builder; only while preparing, their content checksums stand in for the recorded
+    ones, so the verification that checks the real files checks these."""
+    from unittest import mock
+
+    from resizer.data import tfds_source
+    from resizer.datasets import fashion_mnist
+
+    written = write_fashion_mnist_manual(tfds_source.manual_dir(data_dir), **layout)
+    with mock.patch.object(fashion_mnist, "IDX_SHA256", written["sha256"]):
+        fashion_mnist.prepare(data_dir)
+    return written

@@ -15,3 +15,8 @@ def fixed(method, antialias=False):
 
 for _method in ("bilinear", "bicubic"):
     register_resizer(Resizer(_method, fixed(_method), "fixed_resizer", description=f"tf.image.resize, {_method}"))
+# What a careful user tries before a learned resizer (the real-data suite): antialiased bilinear,
+# and area (the mean over each output pixel's footprint; fixed only, it has no gradient).
+register_resizer(Resizer("bilinear_aa", fixed("bilinear", antialias=True), "fixed_resizer",
+                         description="tf.image.resize, bilinear with antialias=True"))
+register_resizer(Resizer("area", fixed("area"), "fixed_resizer", description="tf.image.resize, area"))

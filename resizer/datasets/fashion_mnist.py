@@ -1,0 +1,243 @@
+"""Fashion-MNIST (Xiao et al. 2017) through TFDS's own `fashion_mnist` builder, from its real files.
+
+70,000 28x28 grey photographs of clothing in 10 classes (60,000 train, 10,000 test). Two
+routes to the same prepared `<data_dir>/fashion_mnist/3.0.1/` (WORKSPACE.md):
+
+* Debian/Ubuntu, offline: `apt-get install dataset-fashion-mnist` puts the four original
+  `*-idx?-ubyte.gz` files in /usr/share/datasets/fashion-mnist/; then
+  `python scripts/prepare_data.py --dataset fashion_mnist --manual_dir=/usr/share/datasets/fashion-mnist`.
+* A networked machine: `tfds build fashion_mnist --data_dir=<data_dir>` (TFDS downloads the
+  files and checks its own checksums of the .gz bytes).
+
+Debian re-compressed the files, so their .gz bytes differ from the ones TFDS registered
+(the gzip header lost the file name; TFDS refuses them with NonMatchingChecksumError).
+What matters is the IDX content inside, so `VerifiedFashionMNIST`, TFDS's builder with one
+change, decompresses the hand-supplied files with TFDS's download manager and checks the
+sha256 of the decompressed bytes against `IDX_SHA256` before TFDS writes a single
+example; a mismatch stops with the file and the fix named. Nothing else is switched off:
+downloads (no manual files) still go through TFDS's .gz checksums, and then the content
+is verified the same way.
+
+Splits: `train` (60,000), `test` (10,000: the evaluation set), `minival` (the last 10% of
+train, 6,000: model selection) and `train_minus_minival` (the other 54,000). The images are
+grey; `source` yields them as RGB (the channel repeated), since every model takes 3 channels.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+
+import tensorflow as tf
+
+from resizer.data import tfds_source
+from resizer.data.registry import DatasetInfo
+
+NAME = "fashion_mnist"
+DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
+MINIVAL_PERCENT = 10
+CONTENT_FILE = "verified_content.json"  # in the prepared directory: what was verified, from where
+
+# sha256 of the *decompressed* IDX files. Computed here (2026-12-01) from Debian's package
+# dataset-fashion-mnist 0.0~git20200523.55506a9-1 (upstream commit 55506a9 of
+# github.com/zalandoresearch/fashion-mnist); independent public projects that fetched the
+# upstream .gz files record the same four values, so the content is upstream's.
+IDX_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+# TFDS's download keys (mnist.MNIST._split_generators) -> IDX file names.
+FILES = {
+    "train_data": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_data": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+_IDX_MAGIC = {"data": 2051, "labels": 2049}  # IDX3 uint8 images, IDX1 uint8 labels
+
+# 28x28 images: the whole image (+ flip) for training and evaluation; a crop would cut off
+# much of a 28-pixel garment.
+INFO = DatasetInfo(
+    name=NAME, task="classification", num_classes=10, interpolation="bilinear",
+    splits=("train", "test", "minival", "train_minus_minival"),
+    train_split="train", eval_split="test", selection_split="minival",
+    train_crop="none", eval_crop="full", eval_fraction=1.0,
+)
+
+
+class ContentMismatch(ValueError):
+    """A Fashion-MNIST file whose decompressed content is not the recorded one."""
+
+
+def sha256_file(path, chunk=1 << 20):
+    digest = hashlib.sha256()
+    with tf.io.gfile.GFile(os.fspath(path), "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def idx_count(path, kind):
+    """The example count in an IDX file's header (checks its magic number)."""
+    with tf.io.gfile.GFile(os.fspath(path), "rb") as f:
+        header = f.read(8)
+    magic, count = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big")
+    if magic != _IDX_MAGIC[kind]:
+        raise ContentMismatch(f"{NAME}: {path} is not an IDX {kind} file (magic {magic}, expected "
+                              f"{_IDX_MAGIC[kind]}).")
+    return count
+
+
+def verify(extracted, manual=None):
+    """Checks each decompressed file {download key: path} against IDX_SHA256; ContentMismatch names the first
+    that differs, and the fix."""
+    for key, path in extracted.items():
+        name = FILES[key]
+        actual = sha256_file(path)
+        if actual != IDX_SHA256[name]:
+            origin = os.path.join(manual, name + ".gz") if manual else f"the downloaded {name}.gz"
+            raise ContentMismatch(
+                f"{NAME}: {origin} decompresses to content with sha256 {actual}, not the recorded "
+                f"{IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the original file "
+                f"(apt-get install --reinstall dataset-fashion-mnist, or let TFDS download it on a networked machine).")
+
+
+def manual_files(manual):
+    """{download key: path} of the .gz files in `manual`, or {} when none is there."""
+    if not manual:
+        return {}
+    return {key: os.path.join(manual, name + ".gz") for key, name in FILES.items()
+            if os.path.isfile(os.path.join(manual, name + ".gz"))}
+
+
+class _VerifyingDownloads:
+    """The download manager that TFDS's MNIST `_split_generators` sees: hand-supplied files are
+    decompressed (not checked against TFDS's .gz checksums), downloads go through TFDS's checks;
+    either way the decompressed content must match IDX_SHA256."""
+
+    def __init__(self, dl_manager):
+        self._dl_manager = dl_manager
+        self.counts, self.verified = {}, None
+
+    def download_and_extract(self, urls):
+        try:
+            manual = os.fspath(self._dl_manager.manual_dir)
+        except AssertionError:  # TFDS's way of saying: no manual directory, or an empty one
+            manual = None
+        supplied = manual_files(manual)
+        if supplied:
+            check_manual_dir(manual)  # all four, or none (then TFDS downloads them)
+            extracted = self._dl_manager.extract(supplied)
+        else:
+            extracted, manual = self._dl_manager.download_and_extract(urls), None
+        extracted = {key: os.fspath(path) for key, path in extracted.items()}
+        verify(extracted, manual)
+        self.verified = {"source": manual or "downloaded by TFDS (its .gz checksums checked)",
+                         "idx_sha256": {FILES[key]: sha256_file(path) for key, path in extracted.items()}}
+        for key, path in extracted.items():
+            self.counts[key] = idx_count(path, key.split("_")[1])
+        return extracted
+
+
+def _builder_class():
+    from tensorflow_datasets.image_classification import mnist
+
+    class VerifiedFashionMNIST(mnist.FashionMNIST, skip_registration=True):
+        """TFDS's fashion_mnist (same name, version and features, so a directory prepared by
+        `tfds build fashion_mnist` reads the same), verifying the decompressed content."""
+
+        name = NAME
+        MANUAL_DOWNLOAD_INSTRUCTIONS = (
+            f"Optional: the four *-idx?-ubyte.gz files (Debian: apt-get install dataset-fashion-mnist, then "
+            f"--manual_dir={DEBIAN_DIR}); without them TFDS downloads the files.")
+
+        def _split_generators(self, dl_manager):
+            downloads = _VerifyingDownloads(dl_manager)
+            generators = super()._split_generators(downloads)
+            self.verified_content = downloads.verified
+            for generator in generators:  # counts from the verified headers, not hard-coded 60,000/10,000
+                split = "train" if generator.name == "train" else "test"
+                data, labels = downloads.counts[f"{split}_data"], downloads.counts[f"{split}_labels"]
+                if data != labels:
+                    raise ContentMismatch(f"{NAME}: {split} has {data} images but {labels} labels.")
+                generator.gen_kwargs["num_examples"] = data
+            return generators
+
+    return VerifiedFashionMNIST
+
+
+def make_builder(data_dir):
+    return _builder_class()(data_dir=data_dir)
+
+
+def default_manual_dir(data_dir):
+    """<data_dir>/downloads/manual when the files are there, else Debian's folder (if installed)."""
+    manual = tfds_source.manual_dir(data_dir)
+    return manual if manual_files(manual) or not manual_files(DEBIAN_DIR) else DEBIAN_DIR
+
+
+def check_manual_dir(manual):
+    missing = [name + ".gz" for key, name in FILES.items() if key not in manual_files(manual)]
+    if missing:
+        raise FileNotFoundError(
+            f"{NAME}: {', '.join(missing)} missing in {manual}. Install Debian's dataset-fashion-mnist and pass "
+            f"--manual_dir={DEBIAN_DIR}, or on a networked machine run `tfds build {NAME} --data_dir=<data_dir>` "
+            f"(WORKSPACE.md, section '{NAME}').")
+
+
+def split_range(split, sizes):
+    stored = "test" if split == "test" else "train"
+    ranges = {**tfds_source.minival_ranges(sizes["train"], MINIVAL_PERCENT), "test": (0, sizes["test"])}
+    return tfds_source.logical_split(INFO, split, stored, ranges)
+
+
+def image_rgb_and_label(example):
+    """{"image" uint8 (28, 28, 3), "label" int64}: the grey channel repeated."""
+    return {**tfds_source.image_and_label(example), "image": tf.image.grayscale_to_rgb(example["image"])}
+
+
+DATASET = tfds_source.TfdsDataset(
+    name=NAME, make_builder=make_builder, check_manual=check_manual_dir, split_range=split_range,
+    to_example=image_rgb_and_label, prepare_hint=f" --manual_dir={DEBIAN_DIR} (~35 MB, under a minute)",
+    default_manual_dir=default_manual_dir,
+)
+
+
+def source(split, data_dir=None, **options):
+    """(un-batched {"image" uint8 28x28x3, "label", "key"} examples, count). The images are PNG
+    in TFDS, so they are always decoded (decode=False is ignored)."""
+    options["decode"] = True
+    return DATASET.source(split, data_dir, **options)
+
+
+def prepare(data_dir=None, manual=None):
+    """Prepares fashion_mnist from the four .gz files in the manual directory; returns the builder.
+    Records what it verified in the prepared directory's verified_content.json."""
+    builder = DATASET.prepare(data_dir, manual)
+    verified = getattr(builder, "verified_content", None)
+    if verified:
+        verified["verified_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        with tf.io.gfile.GFile(os.path.join(builder.data_dir, CONTENT_FILE), "w") as f:
+            f.write(json.dumps(verified, indent=1, sort_keys=True) + "\n")
+    return builder
+
+
+def provenance(data_dir=None):
+    """What results files record about the prepared data: the builder, its split sizes, and the content
+    sha256 verified when it was prepared (or, for a directory `tfds build` made, that TFDS checked it)."""
+    builder = DATASET.prepared_builder(data_dir)
+    path = os.path.join(builder.data_dir, CONTENT_FILE)
+    if tf.io.gfile.exists(path):
+        with tf.io.gfile.GFile(path) as f:
+            verified = json.load(f)
+    else:
+        verified = {"source": "prepared by TFDS's own fashion_mnist builder (its .gz checksums); content not "
+                              "re-verified here", "idx_sha256_recorded": dict(IDX_SHA256)}
+    return {"dataset": NAME, "tfds_builder": f"tensorflow_datasets fashion_mnist {builder.VERSION}",
+            "prepared_dir": builder.data_dir,
+            "prepared_splits": {k: v.num_examples for k, v in builder.info.splits.items()},
+            "content": verified, "matches_recorded_sha256": verified.get("idx_sha256") == IDX_SHA256}
