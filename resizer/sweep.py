@@ -21,7 +21,7 @@ import os
 import shlex
 import subprocess
 
-from resizer import compare, experiments, flagfile, paper, results
+from resizer import compare, experiments, flagfile, paper, paths, results
 
 # Nominal split sizes for the estimate (the runs record the real ones in results.json).
 # AVA: ~255.5k rated photos, ~20k of them in generic_test.jpgl; the exact counts depend on
@@ -68,8 +68,8 @@ def repo_gflops(exp):
 
     learned = exp.resizer == "learned"
     num_classes = None
-    if exp.task == "classification" and os.path.isfile(exp.flagfile):
-        num_classes = int(flagfile.read(exp.flagfile).get("num_classes", 1000))
+    if exp.task == "classification" and os.path.isfile(paths.in_repo(exp.flagfile)):
+        num_classes = int(flagfile.read(paths.in_repo(exp.flagfile)).get("num_classes", 1000))
     model = models.build(exp.task, exp.backbone, resizer=exp.resizer,
                          input_size=exp.resizer_input if learned else exp.output, output_size=exp.output,
                          filters=exp.filters_n or 16, num_res_blocks=exp.res_blocks_r or 1, num_classes=num_classes)
@@ -78,8 +78,8 @@ def repo_gflops(exp):
 
 def _examples(exp, flag, nominal):
     """(count, exact?) from the flag file's --<flag> when set, else the nominal split size."""
-    if os.path.isfile(exp.flagfile):
-        value = int(flagfile.read(exp.flagfile).get(flag, 0) or 0)
+    if os.path.isfile(paths.in_repo(exp.flagfile)):
+        value = int(flagfile.read(paths.in_repo(exp.flagfile)).get(flag, 0) or 0)
         if value:
             return value, True
     return nominal.get(exp.dataset), False

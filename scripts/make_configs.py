@@ -14,10 +14,10 @@ import sys
 
 from absl import app, flags
 
-from resizer import experiments
+from resizer import experiments, paths
 
 flags.DEFINE_bool("check", False, "Compare configs/ with the registry instead of writing it.")
-flags.DEFINE_string("out", "configs", "Directory to write (or check).")
+flags.DEFINE_string("out", paths.CONFIGS, "Directory to write (or check); default: the clone's configs/.")
 FLAGS = flags.FLAGS
 
 METRIC_COLUMNS = ("top1_error_pct", "top5_error_pct", "plcc", "srcc", "metric_a", "metric_b", "gflops")
@@ -120,4 +120,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

@@ -11,6 +11,7 @@ resumes. WORKSPACE.md lists the files, the disk space and the time each step tak
 
 import _bootstrap  # noqa: F401
 
+import sys
 import time
 
 from absl import app, flags
@@ -54,7 +55,10 @@ def main(argv):
     data_dir = data.resolve_data_dir(FLAGS.data_dir or None)
     info = registry.info(FLAGS.dataset)
     start = time.time()
-    builder = data.prepare(FLAGS.dataset, data_dir, FLAGS.manual_dir or None)
+    try:
+        builder = data.prepare(FLAGS.dataset, data_dir, FLAGS.manual_dir or None)
+    except (FileNotFoundError, ValueError) as e:  # missing or broken downloads: the message says what to do
+        sys.exit(f"prepare_data.py: error: {e}")
     splits = ", ".join(f"{name} {split.num_examples}" for name, split in sorted(builder.info.splits.items()))
     print(f"{FLAGS.dataset} prepared in {builder.data_dir} ({time.time() - start:.0f} s): {splits}")
     if FLAGS.dataset == "ava":
@@ -81,4 +85,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())
