@@ -10,6 +10,7 @@ import pytest
 from absl import flags
 
 from resizer import _quiet, cli, config, flagfile, paths
+from resizer.training import smoke
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROW = os.path.join(ROOT, "configs", "table4", "resnet50", "proposed_368.flags")
@@ -96,6 +97,7 @@ def test_train_smoke_runs_a_demo_row_from_another_folder(tmp_path):
                     "--smoke", "--runs_dir=runs"], cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "runs" / "smoke" / "demo" / "bilinear_16" / "results.json").is_file()  # under the caller's folder
+    assert smoke.note(config.make({"experiment": "demo/bilinear_16", "smoke": True})) in proc.stdout
 
 
 def test_helpshort_lists_the_run_flags():

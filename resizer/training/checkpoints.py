@@ -43,8 +43,10 @@ class RunLock:
         self.model_dir = model_dir
         self.path = os.path.join(model_dir, LOCK_NAME)
         self.held = False
+        self.created_dirs = []
 
     def acquire(self):
+        self.created_dirs = _missing_dirs(self.model_dir)
         os.makedirs(self.model_dir, exist_ok=True)
         for _ in range(3):
             try:
@@ -68,6 +70,11 @@ class RunLock:
                 os.remove(self.path)
             except FileNotFoundError:
                 pass
+            for directory in self.created_dirs:  # a run that failed before writing leaves no empty folders
+                try:
+                    os.rmdir(directory)
+                except OSError:  # not empty: the run's files stay
+                    break
         self.held = False
 
     def __enter__(self):
@@ -105,6 +112,16 @@ class RunLock:
         return (f"the model directory {self.model_dir} is in use by another run ({who}); lock file {self.path}. "
                 "Two runs may not write one model directory: wait for that run, choose another --model_dir, "
                 f"or, if that run is gone (e.g. it ran on another machine), delete {self.path}.")
+
+
+def _missing_dirs(path):
+    """The folders that os.makedirs(path) would create, innermost first."""
+    missing = []
+    path = os.path.abspath(path)
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
 
 
 def _pid_alive(pid):

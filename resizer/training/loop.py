@@ -36,7 +36,7 @@ import tensorflow as tf
 from resizer import losses as losses_lib
 from resizer import metrics as metrics_lib
 from resizer import results as results_lib
-from resizer.training import checkpoints, report, runtime, schedule
+from resizer.training import checkpoints, report, runtime, schedule, smoke
 from resizer.training.progress import Progress, write_scalars
 
 
@@ -256,6 +256,7 @@ def train(cfg, log=print):
     Preempted, checkpoints.ModelDirLocked, or ValueError/FileNotFoundError for bad input.
     """
     strategy, worker_id, chief = _setup(cfg)
+    smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
     with _chief_lock(model_dir, chief):
         return _train_locked(cfg, strategy, worker_id, chief, model_dir, log)
@@ -444,6 +445,7 @@ def evaluate_checkpoint(cfg, checkpoint="", log=print):
     evaluation-only experiment without one, the --init_* checkpoints), evaluates, writes
     results.json into the model directory and returns it."""
     strategy, worker_id, chief = _setup(cfg)
+    smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
     # Held so that a live training run cannot overwrite results.json, or delete the
     # checkpoint being read, while this evaluation runs.
