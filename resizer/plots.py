@@ -102,16 +102,22 @@ def plot_flops_table(table, report=None):
     return fig
 
 
-def _place_labels(ax, points, labels, colors, sides, fontsize=7, gap=5, max_steps=6):
+def _place_labels(ax, points, labels, colors, sides, fontsize=7, gap=5, max_steps=6, marker_radius=3.5):
     """Writes each label beside its data point (side -1: left, +1: right) where its box, as the
-    renderer measures it, overlaps no label placed before it: labels are placed from the lowest
+    renderer measures it, overlaps no marker (a square of marker_radius points around every
+    point) and no label placed before it: labels are placed from the lowest
     point up, each moved up or down by whole text heights (0, +1, -1, +2, ...) to the first free
     spot; a moved label gets a thin leader line. Call after the layout is final. Returns them."""
     from matplotlib.text import Text
 
+    from matplotlib.transforms import Bbox
+
     renderer = ax.figure.canvas.get_renderer()
     order = sorted(range(len(points)), key=lambda i: ax.transData.transform(points[i])[1])
-    placed, annotations = [], []
+    radius = marker_radius * ax.figure.dpi / 72  # the markers are obstacles too
+    placed = [Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
+              for x, y in ax.transData.transform(points)]
+    annotations = []
     for i in order:
         side = sides[i]
         style = dict(textcoords="offset points", ha="right" if side < 0 else "left", va="center",

@@ -98,6 +98,15 @@ def test_train_smoke_runs_a_demo_row_from_another_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "runs" / "smoke" / "demo" / "bilinear_16" / "results.json").is_file()  # under the caller's folder
     assert smoke.note(config.make({"experiment": "demo/bilinear_16", "smoke": True})) in proc.stdout
+    # training and evaluation write the same TensorBoard tags, so they share a chart
+    import tensorflow as tf
+
+    run = tmp_path / "runs" / "smoke" / "demo" / "bilinear_16"
+    tags = {}
+    for part in ("train", "eval"):
+        tags[part] = {value.tag for path in (run / part).glob("events.out.tfevents.*")
+                      for event in tf.compat.v1.train.summary_iterator(str(path)) for value in event.summary.value}
+    assert {"top1_error_pct", "loss"} <= tags["eval"] <= tags["train"]
 
 
 def test_helpshort_lists_the_run_flags():

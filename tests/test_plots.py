@@ -117,6 +117,8 @@ def test_size_labels_of_clustered_points_do_not_overlap(table, panel):
     assert len(boxes) == len(rows) > 4  # every size is labelled once
     overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
     assert overlapping == []
+    markers = [ax.transData.transform(xy) for line in ax.lines for xy in line.get_xydata()]
+    assert not [(text, box) for text, box in boxes for x, y in markers if box.contains(x, y)]  # nor cover a point
     # each label still starts at its own point's side: within a few text heights of it
     for text, (_, box) in zip(ax.texts, boxes):
         anchor = ax.transData.transform(text.xy)

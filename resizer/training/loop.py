@@ -436,7 +436,7 @@ def evaluate_and_report(run, steps, plan):
         hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset),
         init_resizer_backbone=report.init_resizer_backbone(cfg))
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
-    write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
+    write_scalars(os.path.join(run.model_dir, "eval"), steps, results["metrics"])  # the tags training writes
     return results
 
 
