@@ -1,5 +1,6 @@
 # Two entry points for a fresh clone: `make test` and `make demo`. Both (re)build .venv
-# from requirements.txt first, only when requirements.txt changed.
+# from requirements.txt first, only when requirements.txt or pyproject.toml changed, and
+# install the package into it in editable mode (`import resizer` then works from any folder).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,9 +10,10 @@ STAMP := $(VENV)/.requirements-installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 # The default suite: everything but tests marked `benchmark` (see pytest.ini).
@@ -22,4 +24,4 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build resizer.egg-info

@@ -6,11 +6,8 @@ parameter convention) and `build` (a backbone with the resizer, or a fixed resiz
 front; see `resizer.models`).
 """
 
-import os
-
-# TensorFlow's C++ INFO lines (oneDNN, CPU feature notes) are noise for a library user;
-# an explicit TF_CPP_MIN_LOG_LEVEL from the user still wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# First, before anything imports TensorFlow: its import-time noise stays off the terminal.
+from resizer import _quiet  # noqa: F401
 
 from resizer.layers import LearnedResizer, ResidualBlock, count_conv_weights  # noqa: E402
 

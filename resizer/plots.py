@@ -74,7 +74,9 @@ def plot_flops_table(table, report=None):
     """Tables 4/5: per backbone, metric against GFLOPs; proposed and baseline curves, paper and ours."""
     task, metric, rows, backbones, ours = _table_data(table, report)
     fig, axes = _grid(len(backbones))
+    size_labels = []  # per panel: (points, labels, colours, sides), placed once the layout is final
     for ax, backbone in zip(axes, backbones):
+        size_labels.append((ax, [], [], [], []))
         for kind, color, marker in (("proposed", PROPOSED_COLOR, "o"), ("baseline", BASELINE_COLOR, "s")):
             mine = [r for r in rows if r.backbone == backbone and (r.settings["resizer"] == "learned") == (kind == "proposed")]
             name = "proposed" if kind == "proposed" else mine[0].settings["resizer"]
@@ -83,9 +85,8 @@ def plot_flops_table(table, report=None):
             for r, x, y in zip(mine, xs, ys):
                 size = r.settings["resizer_input"] if kind == "proposed" else r.settings["output"]
                 # proposed sizes to the left, baseline sizes to the right: the curves often cross
-                left = kind == "proposed"
-                ax.annotate(str(size), (x, y), textcoords="offset points", xytext=(-5 if left else 5, 0),
-                            ha="right" if left else "left", va="center", fontsize=7, color=color)
+                for column, value in zip(size_labels[-1][1:], ((x, y), str(size), color, -1 if kind == "proposed" else 1)):
+                    column.append(value)
             _ours(ax, [(g, v, p) for r in mine for v, g, p in ours.get(r.label, [])], color, name)
         ax.set_title(BACKBONE_NAMES.get(backbone, backbone))
         ax.set_xlabel("total GFLOPs per image")
@@ -95,7 +96,47 @@ def plot_flops_table(table, report=None):
     what = "ImageNet top-1 error" if task == "classification" else "AVA PLCC"
     fig.suptitle(f"Table {table}: {what} against FLOPs (labels: resizer input / baseline output size)")
     fig.tight_layout()
+    for panel in size_labels:
+        _place_labels(*panel)
     return fig
+
+
+def _place_labels(ax, points, labels, colors, sides, fontsize=7, gap=5, max_steps=6, marker_radius=3.5):
+    """Writes each label beside its data point (side -1: left, +1: right) where its box, as the
+    renderer measures it, overlaps no marker (a square of marker_radius points around every
+    point) and no label placed before it: labels are placed from the lowest
+    point up, each moved up or down by whole text heights (0, +1, -1, +2, ...) to the first free
+    spot; a moved label gets a thin leader line. Call after the layout is final. Returns them."""
+    from matplotlib.text import Text
+
+    from matplotlib.transforms import Bbox
+
+    renderer = ax.figure.canvas.get_renderer()
+    order = sorted(range(len(points)), key=lambda i: ax.transData.transform(points[i])[1])
+    radius = marker_radius * ax.figure.dpi / 72  # the markers are obstacles too
+    placed = [Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
+              for x, y in ax.transData.transform(points)]
+    annotations = []
+    for i in order:
+        side = sides[i]
+        style = dict(textcoords="offset points", ha="right" if side < 0 else "left", va="center",
+                     fontsize=fontsize, color=colors[i])
+        probe = ax.annotate(labels[i], points[i], xytext=(side * gap, 0), **style)
+        step = Text.get_window_extent(probe, renderer).height * 72 / ax.figure.dpi + 1  # points
+        chosen = 0.0
+        for k in [0] + [s * n for n in range(1, max_steps + 1) for s in (1, -1)]:
+            probe.xyann = (side * gap, k * step)
+            probe.update_positions(renderer)
+            if not any(Text.get_window_extent(probe, renderer).overlaps(box) for box in placed):
+                chosen = k * step
+                break
+        probe.remove()
+        leader = dict(arrowprops=dict(arrowstyle="-", lw=0.5, color=colors[i], shrinkA=0, shrinkB=3)) if chosen else {}
+        annotation = ax.annotate(labels[i], points[i], xytext=(side * gap, chosen), **style, **leader)
+        annotation.update_positions(renderer)
+        placed.append(Text.get_window_extent(annotation, renderer))
+        annotations.append(annotation)
+    return annotations
 
 
 def results_metric(task):

@@ -2,8 +2,10 @@
 
 For each image: the original, the plain resize (the resizer's own interpolation, bilinear
 or bicubic), the learned resize, and how far the learned one departs from the plain one.
-The learned output is not bounded to [0, 1] (no pixel loss, Section 3.2): it is shown
-clipped, and the share of clipped values is printed on the figure.
+The learned output is not bounded to [0, 1] (no pixel loss, Section 3.2) and a trained one
+mostly lies outside it: by default the plain and the learned output are shown on one range
+per image (robust percentiles of both), so they compare at a glance, and their signed
+difference in a diverging colour map on a symmetric range; the figure states both ranges.
 """
 
 from __future__ import annotations
@@ -174,15 +176,24 @@ def resize_panels(resizer, image, input_size=None):
     return {"original": original, "plain": plain, "learned": learned, "difference": learned - plain}
 
 
-DISPLAYS = ("clip", "stretch")
+DISPLAYS = ("shared", "clip", "stretch")
+SHARED_PERCENTILES = (0.5, 99.5)
+
+
+def shared_range(plain, learned, percentiles=SHARED_PERCENTILES):
+    """(lo, hi): the robust range of the plain and the learned output together (all channels),
+    so that both are shown on the same scale and only the extreme tails saturate."""
+    lo, hi = (float(v) for v in np.percentile(np.concatenate([plain.ravel(), learned.ravel()]), percentiles))
+    return lo, max(hi, lo + 1e-6)
 
 
 def display_learned(learned, display="clip"):
-    """(array in [0, 1], caption) of a learned output that may leave [0, 1].
+    """(array in [0, 1], caption) of a learned output that may leave [0, 1], on its own.
 
     clip: values outside [0, 1] saturate. stretch: the 1st..99th percentile of all
     channels together is mapped linearly to [0, 1] (colours keep their relations), for
-    resizers whose output lies mostly outside [0, 1].
+    resizers whose output lies mostly outside [0, 1]. (figure's default, "shared", maps the
+    plain and the learned output through one range: see shared_range.)
     """
     outside = 100 * float(np.mean((learned < 0) | (learned > 1)))
     if display == "clip":
@@ -204,33 +215,62 @@ def difference_map(difference):
 DIFFERENCE_CMAP = "magma"
 
 
-def figure(resizer, images, names, input_size=None, title=None, display="clip"):
-    """A matplotlib Figure: one row per image, 4 panels (original, plain, learned, |difference|)."""
+def display_panels(panels, display="shared"):
+    """{plain, learned: arrays in [0, 1]; difference: signed 2-D map; their captions; scale}.
+
+    shared (default): the plain and the learned output mapped linearly through one range,
+    shared_range of the two, as the paper's figures show them side by side; clip/stretch: the
+    plain resize as it is and the learned output as display_learned shows it. The difference
+    (learned - plain, mean over RGB) is signed, for a diverging colour map on a symmetric
+    range +-scale (its 99.5th percentile of |difference|).
+    """
+    plain, learned = panels["plain"], panels["learned"]
+    if display == "shared":
+        lo, hi = shared_range(plain, learned)
+        shown = {name: ((panels[name] - lo) / (hi - lo)).clip(0, 1) for name in ("plain", "learned")}
+        saturated = 100 * float(np.mean((learned < lo) | (learned > hi)))
+        captions = {"plain": f"[{lo:.2f}, {hi:.2f}]", "learned": f"[{lo:.2f}, {hi:.2f}], {saturated:.1f}% beyond"}
+    else:
+        learned_shown, caption = display_learned(learned, display)
+        shown = {"plain": plain.clip(0, 1), "learned": learned_shown}
+        captions = {"plain": "[0, 1]", "learned": caption}
+    difference = panels["difference"].mean(axis=-1)
+    scale = max(float(np.percentile(np.abs(difference), 99.5)), 1e-6)  # a few extreme pixels would wash it out
+    return {**shown, "difference": difference, "captions": captions, "scale": scale}
+
+
+def figure(resizer, images, names, input_size=None, title=None, display="shared"):
+    """A matplotlib Figure: one row per image, 4 panels (original, plain, learned, learned - plain)."""
     if not images:
         raise ValueError("no images to show")
     if display not in DISPLAYS:
         raise ValueError(f"display {display!r}: expected one of {DISPLAYS}")
     method = resizer.interpolation
     out_h, out_w = resizer.output_size
-    fig, axes = plt.subplots(len(images), 4, figsize=(12, 3.2 * len(images)), squeeze=False)
+    fig, axes = plt.subplots(len(images), 4, figsize=(12.5, 3.2 * len(images)), squeeze=False)
     for row, (image, name) in zip(axes, zip(images, names)):
         p = resize_panels(resizer, image, input_size)
-        learned, caption = display_learned(p["learned"], display)
-        diff, scale = difference_map(p["difference"])
+        shown = display_panels(p, display)
+        scale, captions = shown["scale"], shown["captions"]
         h, w = p["original"].shape[:2]
         panels = ((p["original"], f"{name}: input {h}x{w}"),
-                  (p["plain"].clip(0, 1), f"{method} {out_h}x{out_w}"),
-                  (learned, f"learned {out_h}x{out_w} ({caption})"),
-                  (diff, f"|learned - {method}| (0 to {scale:.3f})"))
+                  (shown["plain"], f"{method} {out_h}x{out_w} ({captions['plain']})"),
+                  (shown["learned"], f"learned {out_h}x{out_w} ({captions['learned']})"),
+                  (shown["difference"], f"learned - {method}, RGB mean (\u00b1{scale:.3f})"))
         for ax, (array, label) in zip(row, panels):
             if array.ndim == 2:
-                ax.imshow(array, cmap=DIFFERENCE_CMAP, vmin=0.0, vmax=scale, interpolation="nearest")
+                im = ax.imshow(array, cmap="RdBu_r", vmin=-scale, vmax=scale, interpolation="nearest")
+                fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
             else:
                 ax.imshow(array, interpolation="nearest")
             ax.set_title(label, fontsize=8)
             ax.set_axis_off()
     heading = title or "Learned resizer"
-    shown = "shown clipped" if display == "clip" else "shown contrast-stretched"
-    fig.suptitle(f"{heading}: the learned output is not bounded to [0, 1] and is {shown}", fontsize=10)
+    shown_as = {"shared": "plain and learned shown on one range per image (their joint "
+                          f"{SHARED_PERCENTILES[0]:g}-{SHARED_PERCENTILES[1]:g}th percentiles)",
+                "clip": "learned output shown clipped to [0, 1]",
+                "stretch": "learned output shown contrast-stretched"}[display]
+    fig.suptitle(f"{heading}\nthe learned output is not bounded to [0, 1]; {shown_as}; difference: red = learned "
+                 "brighter, blue = darker", fontsize=9)
     fig.tight_layout()
     return fig

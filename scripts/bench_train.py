@@ -86,4 +86,4 @@ def _row(backbone, size, seconds, count, base_s, base_flops):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

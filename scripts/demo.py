@@ -54,13 +54,14 @@ def run_seed(seed):
     """Trains and evaluates both models with one seed; returns {label: (results, seconds)}."""
     out = {}
     for label, experiment in MODELS:
-        model_dir = os.path.join(FLAGS.runs_dir, "demo", f"seed{seed}", experiment.split("/")[1])
+        # --runs_dir is relative to the caller's folder; the scripts themselves run in the clone.
+        model_dir = os.path.abspath(os.path.join(FLAGS.runs_dir, "demo", f"seed{seed}", experiment.split("/")[1]))
         began = time.time()
         steps = [f"--train_steps={FLAGS.train_steps}"] if FLAGS.train_steps else []
         evals = [f"--eval_examples={FLAGS.eval_examples}"] if FLAGS.eval_examples else []
         _run("train.py", experiment, seed, model_dir, steps + ["--noeval_at_end"])
         _run("eval.py", experiment, seed, model_dir, steps + evals)
-        out[label] = (results_lib.read(os.path.join(ROOT, model_dir, "results.json")), time.time() - began)
+        out[label] = (results_lib.read(os.path.join(model_dir, "results.json")), time.time() - began)
     return out
 
 
@@ -95,4 +96,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

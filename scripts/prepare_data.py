@@ -17,6 +17,7 @@ resumes. WORKSPACE.md lists the files, the disk space and the time each step tak
 
 import _bootstrap  # noqa: F401
 
+import sys
 import time
 
 from absl import app, flags
@@ -101,7 +102,10 @@ def main(argv):
     sizes = _sizes(FLAGS.size)
     data_dir = data.resolve_data_dir(FLAGS.data_dir or None)
     start = time.time()
-    dataset, builder, report = _prepare(data_dir)
+    try:
+        dataset, builder, report = _prepare(data_dir)
+    except (FileNotFoundError, ValueError) as e:  # missing or broken downloads: the message says what to do
+        sys.exit(f"prepare_data.py: error: {e}")
     info = registry.info(dataset, data_dir)
     splits = ", ".join(f"{name} {split.num_examples}" for name, split in sorted(builder.info.splits.items()))
     print(f"{dataset} prepared in {builder.data_dir} ({time.time() - start:.0f} s): {splits}")
@@ -130,4 +134,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

@@ -6,9 +6,11 @@
 --checkpoint: a scripts/train.py model directory (its latest checkpoint), a checkpoint
 prefix, or a .keras file of a model with a `learned_resizer` layer. --images: file paths or scikit-image sample names (astronaut, chelsea, coffee,
 rocket: photographs shipped inside the pinned scikit-image wheel); default: those four.
-The learned output is not bounded to [0, 1]: it is displayed clipped (the figure says which
-share of its values was clipped), or with --display=stretch its 1st..99th percentile is
-mapped to [0, 1] (the figure gives the range).
+The learned output is not bounded to [0, 1]. By default (--display=shared) it is shown beside
+the plain resize on one range per image, the 0.5th..99.5th percentile of both together (each
+panel gives the range and the learned panel the share beyond it), and their difference in a
+diverging colour map on a symmetric range. --display=clip clips it to [0, 1]; --display=stretch
+maps its own 1st..99th percentile to [0, 1].
 """
 
 import _bootstrap  # noqa: F401
@@ -27,8 +29,9 @@ _OUT_DIR = flags.DEFINE_string("out_dir", "results/figures", "Where the figure i
 _NAME = flags.DEFINE_string("name", "resized", "File name of the figure, without extension.")
 _FORMATS = flags.DEFINE_list("formats", ["png", "svg"], "Image formats (matplotlib names).")
 _DPI = flags.DEFINE_integer("dpi", 100, "Resolution of raster formats.")
-_DISPLAY = flags.DEFINE_enum("display", "clip", ["clip", "stretch"], "How the learned output, which is not "
-                             "bounded to [0, 1], is shown: clipped, or its 1st..99th percentile stretched to [0, 1].")
+_DISPLAY = flags.DEFINE_enum("display", "shared", ["shared", "clip", "stretch"], "How the learned output, which "
+                             "is not bounded to [0, 1], is shown: on one range with the plain resize (the joint "
+                             "0.5..99.5th percentile), clipped, or its own 1st..99th percentile stretched to [0, 1].")
 _TITLE = flags.DEFINE_string("title", "", "Figure title (default: 'Learned resizer of <checkpoint>').")
 flags.mark_flag_as_required("checkpoint")
 
@@ -54,4 +57,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

@@ -98,3 +98,29 @@ def test_plot_script_draws_published_numbers_without_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "drawing the published numbers alone" in out.stderr
     assert os.listdir(tmp_path / "figs") == ["table8.png"]
+
+
+def _label_boxes(ax):
+    from matplotlib.text import Text
+
+    renderer = ax.figure.canvas.get_renderer()
+    return [(t.get_text(), Text.get_window_extent(t, renderer)) for t in ax.texts]
+
+
+@pytest.mark.parametrize("table,panel", [(4, "ResNet-50"), (4, "Inception-v2"), (5, "Inception-v2")])
+def test_size_labels_of_clustered_points_do_not_overlap(table, panel):
+    fig = plots.plot_table(table)
+    ax = _axis(fig, panel)
+    boxes = _label_boxes(ax)
+    backbone = {name: key for key, name in plots.BACKBONE_NAMES.items()}[panel]
+    rows = [r for r in tables.rows(table) if r.backbone == backbone]
+    assert len(boxes) == len(rows) > 4  # every size is labelled once
+    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+    assert overlapping == []
+    markers = [ax.transData.transform(xy) for line in ax.lines for xy in line.get_xydata()]
+    assert not [(text, box) for text, box in boxes for x, y in markers if box.contains(x, y)]  # nor cover a point
+    # each label still starts at its own point's side: within a few text heights of it
+    for text, (_, box) in zip(ax.texts, boxes):
+        anchor = ax.transData.transform(text.xy)
+        assert abs((box.y0 + box.y1) / 2 - anchor[1]) <= 7 * box.height
+    plt.close(fig)

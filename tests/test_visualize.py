@@ -35,14 +35,57 @@ def test_figure_has_four_panels_per_image_and_the_learned_one_differs(saved):
     assert isinstance(resizer, LearnedResizer) and size == (48, 48)
     images = [visualize.sample_image("chelsea"), visualize.sample_image("rocket")]
     fig = visualize.figure(resizer, images, ["chelsea", "rocket"], input_size=size)
-    assert len(fig.axes) == 8
+    assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 8  # + the differences' colour bars
     titles = [ax.get_title() for ax in fig.axes[:4]]
-    assert titles[0] == "chelsea: input 48x48" and titles[1] == "bilinear 24x24"
-    assert titles[2].startswith("learned 24x24 (clipped, ")
-    assert "shown clipped" in fig.texts[0].get_text()
+    assert titles[0] == "chelsea: input 48x48" and titles[1].startswith("bilinear 24x24 ([")
+    assert titles[2].startswith("learned 24x24 ([") and "% beyond" in titles[2]
+    assert "shown on one range per image" in fig.texts[0].get_text()
+    clipped = visualize.figure(resizer, images[:1], ["chelsea"], input_size=size, display="clip")
+    assert clipped.axes[2].get_title().startswith("learned 24x24 (clipped, ")
+    assert "shown clipped" in clipped.texts[0].get_text()
+    plt.close(clipped)
     plain, learned = (np.asarray(ax.images[0].get_array()) for ax in fig.axes[1:3])
     assert plain.shape == learned.shape == (24, 24, 3)
     assert np.abs(learned - plain).max() > 1e-3
+    plt.close(fig)
+
+
+def _loud_resizer(gain):
+    """An untrained resizer whose last conv is scaled up until, like the trained ones of the
+    issue, most of its output leaves [0, 1]."""
+    keras.utils.set_random_seed(3)
+    resizer = LearnedResizer(32, filters=4)
+    resizer(np.zeros((1, 64, 64, 3), np.float32))
+    resizer.conv_out.kernel.assign(resizer.conv_out.kernel * gain)
+    return resizer
+
+
+def _generated_image(side=64, seed=0):
+    """A smooth random colour field with fine texture, in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((8, 8, 3))
+    field = np.kron(coarse, np.ones((side // 8, side // 8, 1)))
+    return (0.8 * field + 0.2 * rng.random((side, side, 3))).astype(np.float32)
+
+
+def test_default_rendering_puts_plain_and_learned_on_one_readable_scale():
+    resizer = _loud_resizer(gain=30.0)
+    panels = visualize.resize_panels(resizer, _generated_image())
+    learned = panels["learned"]
+    assert np.mean((learned < 0) | (learned > 1)) > 0.5  # clipped, this would be mostly saturated
+    fig = visualize.figure(resizer, [_generated_image()], ["generated"])
+    plain_ax, learned_ax, diff_ax = fig.axes[1], fig.axes[2], fig.axes[3]
+    shown = np.asarray(learned_ax.images[0].get_array())
+    assert np.mean((shown <= 0) | (shown >= 1)) < 0.025  # only the joint 0.5% tails saturate
+    # one range for both: the same linear map takes the plain and the learned values to the screen
+    lo, hi = visualize.shared_range(panels["plain"], learned)
+    for ax, raw in ((plain_ax, panels["plain"]), (learned_ax, learned)):
+        np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), ((raw - lo) / (hi - lo)).clip(0, 1),
+                                   atol=1e-5)
+        assert f"[{lo:.2f}, {hi:.2f}]" in ax.get_title()
+    low, high = diff_ax.images[0].get_clim()
+    assert low == -high and high > 0 and diff_ax.images[0].get_cmap().name == "RdBu_r"  # diverging, symmetric
+    assert f"\u00b1{high:.3f}" in diff_ax.get_title()
     plt.close(fig)
 
 
@@ -52,7 +95,7 @@ def test_zero_initialised_resizer_is_exactly_the_plain_resize(saved):
     assert panels["original"].shape == (48, 48, 3) and panels["learned"].shape == (24, 24, 3)
     np.testing.assert_allclose(panels["learned"], panels["plain"], atol=1e-5)
     fig = visualize.figure(resizer, [visualize.sample_image("coffee")], ["coffee"], input_size=size)
-    assert fig.axes[1].get_title() == "bicubic 24x24"
+    assert fig.axes[1].get_title().startswith("bicubic 24x24 (")
     plt.close(fig)
 
 

@@ -65,7 +65,10 @@ class RunLock:
         self.token = uuid.uuid4().hex
         self.remote = "://" in model_dir
 
+        self.created_dirs = []
+
     def acquire(self):
+        self.created_dirs = [] if self.remote else _missing_dirs(self.model_dir)
         self._check_paths()
         for _ in range(3):
             if self._create():
@@ -87,6 +90,11 @@ class RunLock:
                 tf.io.gfile.remove(self.path) if self.remote else os.remove(self.path)
             except (FileNotFoundError, tf.errors.NotFoundError):
                 pass
+            for directory in self.created_dirs:  # a run that failed before writing leaves no empty folders
+                try:
+                    os.rmdir(directory)
+                except OSError:  # not empty: the run's files stay
+                    break
         self.held = False
 
     def __enter__(self):
@@ -200,6 +208,16 @@ def _parse(raw):
     except ValueError:
         return {}
     return owner if isinstance(owner, dict) else {}
+
+
+def _missing_dirs(path):
+    """The folders that os.makedirs(path) would create, innermost first."""
+    missing = []
+    path = os.path.abspath(path)
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
 
 
 def _pid_alive(pid):

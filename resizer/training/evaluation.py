@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from resizer import results as results_lib
-from resizer.training import checkpoints, data, init, replicas, report, resume, runtime, tb_images
+from resizer.training import checkpoints, data, init, replicas, report, resume, runtime, smoke, tb_images
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import write_scalars
 
@@ -78,6 +78,7 @@ def evaluate_checkpoint(cfg, checkpoint="", log=print):
     evaluation-only experiment without one, the --init_* checkpoints), evaluates, writes
     results.json into the model directory and returns it."""
     strategy, worker_id, chief = replicas.setup(cfg)
+    smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
     # Held so that a live training run cannot overwrite results.json, or delete the
     # checkpoint being read, while this evaluation runs.

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from resizer.training import (checkpoints, cluster, data, evaluation, init, optim, preflight, replicas, report,
-                              resume, schedule, steps)
+                              resume, schedule, smoke, steps)
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import Progress
 from resizer.training.signals import StopOnSigterm
@@ -61,6 +61,7 @@ def train(cfg, log=print):
     """
     preflight.check_splits(cfg)
     strategy, worker_id, chief = replicas.setup(cfg)
+    smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
     gate = cluster.SetupGate(strategy, worker_id)  # a setup failure on one worker stops them all
     try:
