@@ -64,12 +64,13 @@ class Registry:
         return name
 
     def names(self):
+        """Registered names; a package's in name order (the order its modules happened to be
+        imported in must not matter)."""
         self._load()
-        return tuple(self._entries)
+        return tuple(sorted(self._entries)) if self.package else tuple(self._entries)
 
     def items(self):
-        self._load()
-        return tuple(self._entries.items())
+        return tuple((name, self._entries[name]) for name in self.names())
 
     def __contains__(self, name):
         self._load()

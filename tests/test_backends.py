@@ -84,7 +84,8 @@ def test_same_outputs_and_gradients_under_jax(jax_run, name):
         mine = model(x, training=training == "train").numpy()
         diff = np.abs(mine - theirs[training]).max()
         print(f"{name} training={training == 'train'}: max |TF - JAX| {diff:.2e}")  # seen with pytest -s
-        assert diff < bound, (training, diff)
+        # float32 rounding scales with the outputs' magnitude (training-mode BN can exceed 1)
+        assert diff < bound * max(1.0, float(np.abs(mine).max())), (training, diff)
     for path, g in loss_gradients(model, x).items():
         scale = max(np.abs(g).max(), 1e-3)
         np.testing.assert_allclose(theirs["grad:" + path], g, atol=bound * 10 * scale, err_msg=path)

@@ -126,14 +126,15 @@ def _minival_error(cfg, size):
     """Top-1 error % of the trained model on minival (held out of training, never used for test)."""
     import tensorflow as tf
 
-    from resizer.training import loop
+    from resizer.training import evaluation, replicas
+    from resizer.training.model import Run, build_model
 
     cfg = dataclasses.replace(cfg, eval_split="minival", eval_examples=size.minival_examples)
-    strategy, worker_id, chief = loop._setup(cfg)
+    strategy, worker_id, chief = replicas.setup(cfg)
     with strategy.scope():
-        model = loop.build_model(cfg)
+        model = build_model(cfg)
     tf.train.Checkpoint(model=model).read(tf.train.latest_checkpoint(cfg.model_dir)).expect_partial()
-    values, examples = loop.evaluate(loop.Run(cfg, strategy, model, cfg.model_dir, chief, worker_id))
+    values, examples = evaluation.evaluate(Run(cfg, strategy, model, cfg.model_dir, chief, worker_id))
     return values["top1_error"], examples  # already a percentage
 
 

@@ -90,7 +90,7 @@ def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log
     with strategy.scope():
         model = build_model(cfg)
     if chief:
-        check_model_config(model_dir, model)
+        check_model_config(model_dir, cfg)
         os.makedirs(model_dir, exist_ok=True)
         write_model_config(model_dir, model)
     run = Run(cfg, strategy, model, model_dir, chief, worker_id)

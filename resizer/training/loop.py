@@ -78,13 +78,14 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate):
     say = log if chief else (lambda text: None)
     latest = resume.choose(model_dir, cfg, say, chief)
     if chief:
+        check_model_config(model_dir, cfg)
         report.write_run_files(model_dir, cfg)
         if plan:
             report.write_plan(model_dir, plan)
+    gate.open()  # every worker's setup succeeded: collectives (variable creation, steps) may start
     with strategy.scope():
         model = build_model(cfg)
         if chief:
-            check_model_config(model_dir, model)
             write_model_config(model_dir, model)
         run = Run(cfg, strategy, model, model_dir, chief, worker_id)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -92,7 +93,6 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate):
         task = cfg.task_spec
         loss_fn = task.make_loss(cfg.label_smoothing)
         train_metrics = task.make_metrics() if task.train_metrics else []
-    gate.open()  # every worker's setup succeeded (the model's config checked too): steps may start
     checkpoint = checkpoints.make_checkpoint(model, optimizer, step, settings=resume.settings_json(cfg))
     # Every worker saves (variables may live on several devices); only the chief's copy is kept.
     save_dir = model_dir if chief else os.path.join(model_dir, f".worker{worker_id}_tmp")

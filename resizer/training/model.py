@@ -50,18 +50,21 @@ def read_model_config(model_dir):
         raise ValueError(f"{path} is not readable JSON ({e}); delete it to rebuild the model from the run's flags")
 
 
-def check_model_config(model_dir, model):
-    """Refuses a model whose build arguments differ from those the run's model.json records
-    (e.g. a learned-resizer run evaluated under a bilinear flag file)."""
+def check_model_config(model_dir, cfg):
+    """Refuses a run whose model's build arguments (cfg.model_config()) differ from those its
+    model.json records (e.g. a learned-resizer run evaluated under a bilinear flag file).
+    Needs no model: every worker can decide before the first collective."""
     saved = read_model_config(model_dir)
     if saved is None:
         return
-    ours = json.loads(json.dumps(model.get_config()))
-    ours.pop("name", None), saved.pop("name", None)
-    differ = sorted(k for k in set(saved) | set(ours) if saved.get(k) != ours.get(k))
+    ours = {k: v for k, v in cfg.model_config().items() if v is not None}
+    for key in ("input_size", "output_size"):
+        if isinstance(ours.get(key), int):
+            ours[key] = [ours[key], ours[key]]
+    differ = sorted(k for k in ours if saved.get(k) != ours[k])
     if differ:
         raise ValueError(f"{model_dir} holds a model of other settings than these flags: "
-                         + ", ".join(f"{k}={saved.get(k)!r} there, {ours.get(k)!r} here" for k in differ)
+                         + ", ".join(f"{k}={saved.get(k)!r} there, {ours[k]!r} here" for k in differ)
                          + "; use that run's flag file, or another --model_dir")
 
 

@@ -8,7 +8,7 @@ from resizer.data import registry
 
 def check_splits(cfg):
     """ValueError naming the flag when --train_split or --eval_split is not a split of --dataset."""
-    info = registry.info(cfg.dataset)
+    info = registry.info(cfg.dataset_id, cfg.data_dir or None)
     flags = (("eval_split", cfg.eval_split),) if cfg.evaluation_only else (
         ("train_split", cfg.train_split), ("eval_split", cfg.eval_split))
     for flag, split in flags:
