@@ -16,9 +16,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-# The default suite: everything but tests marked `benchmark` (see pytest.ini).
+# The default suite: everything but tests marked `slow` or `benchmark` (see pytest.ini), under
+# 10 minutes on 2 cores; `make test-all` adds the slow end-to-end tests (about 18 minutes).
 test: $(STAMP)
 	$(PY) -m pytest
+
+test-all: $(STAMP)
+	$(PY) -m pytest -m "not benchmark"
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py
