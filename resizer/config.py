@@ -106,8 +106,6 @@ SMOKE = dict(dataset="synthetic", dataset_name="", data_dir="", batch_size=2, ev
              cache_dir="")
 # Shaped resizers' flags: meaningless (and so refused when given) for other resizers.
 SHAPE_FLAGS = ("filters", "res_blocks")
-SMOKE_NOTE = ("smoke run: generated data, a few steps, random or smoke-run weights; its metrics check that every "
-              "stage runs and mean nothing about the row")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -337,9 +335,10 @@ def define_flags(flag_values=None):
             flags.DEFINE_string(name, default, help_text, flag_values=fv)
 
 
-def from_flags(flag_values=None, backbones=None):
+def from_flags(flag_values=None, backbones=None, with_row=False):
     """The validated Config of parsed flags (smoke overrides applied; names checked against their
-    registries unless `backbones` lists the backbones to accept)."""
+    registries unless `backbones` lists the backbones to accept). with_row: (the row as given,
+    the Config), which differ under --smoke."""
     from absl import flags
 
     from resizer.data import user_data
@@ -347,7 +346,8 @@ def from_flags(flag_values=None, backbones=None):
     fv = flags.FLAGS if flag_values is None else flag_values
     explicit = {name for name, _, _ in FLAGS if fv[name].present}
     values = user_data.resolve_flags({name: fv[name].value for name, _, _ in FLAGS}, explicit)
-    return make(values, backbones=backbones, explicit=explicit)
+    row, cfg = make_row(values, backbones=backbones, explicit=explicit)
+    return (row, cfg) if with_row else cfg
 
 
 def for_script(argv, flag_values=None):
@@ -362,27 +362,12 @@ def for_script(argv, flag_values=None):
     if "verbosity" in fv and not fv["verbosity"].present:
         logging.set_verbosity(logging.WARNING)
     try:
-        cfg = from_flags(fv)
-        if cfg.smoke:
-            row = from_flags(_without_smoke(fv))
-            changes = smoke_changes(row, cfg)
-            print(f"{SMOKE_NOTE}.\nIt changes: {', '.join(changes)}", file=sys.stderr)
-        return cfg
+        row, cfg = from_flags(fv, with_row=True)
     except ValueError as e:
         raise app.UsageError(str(e)) from None
-
-
-class _without_smoke:
-    """A view of parsed flags with --smoke off (the row the smoke run stands for)."""
-
-    def __init__(self, fv):
-        self.fv = fv
-
-    def __getitem__(self, name):
-        flag = self.fv[name]
-        if name != "smoke":
-            return flag
-        return type("Off", (), {"value": False, "present": flag.present})()
+    if cfg.smoke:  # what it means is said by resizer.training.smoke when the run starts
+        print(f"smoke run changes: {', '.join(smoke_changes(row, cfg))}", file=sys.stderr)
+    return cfg
 
 
 def smoke(cfg):
@@ -401,11 +386,15 @@ def smoke_changes(row, smoked):
 
 
 def make(values, backbones=None, explicit=()):
-    """A validated Config from a {field: value} dict (missing fields take the flags' defaults).
+    """A validated Config from a {field: value} dict (missing fields take the flags' defaults)."""
+    return make_row(values, backbones=backbones, explicit=explicit)[1]
 
-    The row is validated as given, then (with --smoke) again after the smoke overrides, so a bad
-    value is refused even when the smoke run would replace it. `explicit`: the flags the user set
-    (absl's `present`); a shaped resizer's flags set for a resizer that has no shape are refused."""
+
+def make_row(values, backbones=None, explicit=()):
+    """(the row as given, the Config it runs as): both validated, the second with the smoke
+    overrides under --smoke, so a bad value is refused even when the smoke run would replace it.
+    `explicit`: the flags the user set (absl's `present`); a shaped resizer's flags set for a
+    resizer that has no shape are refused."""
     unknown = sorted(set(values) - {f.name for f in dataclasses.fields(Config)})
     if unknown:
         raise ValueError(f"--{unknown[0]}: unknown setting (known: see --helpfull)")
@@ -417,6 +406,4 @@ def make(values, backbones=None, explicit=()):
         _check(not ignored, ignored[0] if ignored else "resizer",
                f"--resizer={cfg.resizer} has no {', '.join(ignored)}; it would be ignored (unset it, or use a "
                "learned resizer)")
-    if cfg.smoke:
-        cfg = validate(smoke(cfg), backbones=backbones)
-    return cfg
+    return cfg, (validate(smoke(cfg), backbones=backbones) if cfg.smoke else cfg)
