@@ -18,7 +18,6 @@ import _bootstrap  # noqa: F401
 
 import json
 import os
-import sys
 
 from absl import app, flags
 
@@ -41,18 +40,11 @@ def main(argv):
     from resizer import training
     from resizer.training import runtime
 
-    try:
-        with runtime.sigterm_raises("the evaluation"):
-            results = training.evaluate_checkpoint(cfg, FLAGS.checkpoint)
-    except (training.ModelDirLocked, runtime.Terminated, ValueError) as e:
-        print(f"eval.py: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # a full disk, an unreadable file: one line, not a traceback
-        line = runtime.describe_failure(e)
-        if line is None:
-            raise
-        print(f"eval.py: {line}", file=sys.stderr)
-        return 1
+    results, status = runtime.run_reporting("eval.py", "the evaluation",
+                                            lambda: training.evaluate_checkpoint(cfg, FLAGS.checkpoint),
+                                            (training.ModelDirLocked,))
+    if status:
+        return status
     if results is not None:
         path = os.path.join(cfg.resolved_model_dir(), "results.json")
         if released is not None:

@@ -8,7 +8,6 @@ on generated data. `--helpfull` lists every flag with its unit and default.
 
 import _bootstrap  # noqa: F401
 
-import sys
 
 from absl import app, flags
 
@@ -23,19 +22,11 @@ def main(argv):
     from resizer import training
     from resizer.training import cluster, runtime
 
-    try:
-        with runtime.sigterm_raises("setup or the final evaluation"):
-            results = training.train(cfg)
-    except (training.TrainingDiverged, training.Preempted, training.ModelDirLocked, runtime.Terminated,
-            cluster.SetupFailedElsewhere, ValueError) as e:
-        print(f"train.py: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # a full disk, an unreadable file: one line, not a traceback
-        line = runtime.describe_failure(e)
-        if line is None:
-            raise
-        print(f"train.py: {line}", file=sys.stderr)
-        return 1
+    results, status = runtime.run_reporting(
+        "train.py", "setup or the final evaluation", lambda: training.train(cfg),
+        (training.TrainingDiverged, training.Preempted, training.ModelDirLocked, cluster.SetupFailedElsewhere))
+    if status:
+        return status
     if results is not None:
         print(f"results: {cfg.resolved_model_dir()}/results.json")
         print("  " + ", ".join(f"{k} {v:.4g}" for k, v in results["metrics"].items()))

@@ -116,3 +116,22 @@ def describe_failure(e):
     if isinstance(e, OSError):
         return f"{type(e).__name__}: {e}"
     return None
+
+
+def run_reporting(script, during, fn, expected):
+    """fn() for a script: (its result, 0), or (None, 1) with one line on stderr for an `expected`
+    error, a SIGTERM during `during`, or a failure of the machine (describe_failure); any other
+    exception keeps its traceback (a bug)."""
+    import sys
+
+    try:
+        with sigterm_raises(during):
+            return fn(), 0
+    except (Terminated, ValueError) + tuple(expected) as e:
+        print(f"{script}: {type(e).__name__}: {e}", file=sys.stderr)
+    except Exception as e:  # a full disk, an unreadable file: one line, not a traceback
+        line = describe_failure(e)
+        if line is None:
+            raise
+        print(f"{script}: {line}", file=sys.stderr)
+    return None, 1
