@@ -40,7 +40,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from resizer.visualize import resizer_layer
+from resizer import resizers
+from resizer.models import parts
 
 INPUT_NAME = "images"
 FORMATS = ("saved_model", "tflite")
@@ -52,10 +53,10 @@ def load_run(model_dir):
     from resizer.training.model import load_run as load_training_run
 
     model, cfg = load_training_run(model_dir)
-    if resizer_layer(model) is None:
+    if parts(model)["resizer"] is None:
         raise ValueError(f"{model_dir} was trained with the fixed --resizer={cfg.resizer}: it has no learned "
-                         f"resizer, nothing to export (on the client use tf.image.resize(images, "
-                         f"({cfg.output}, {cfg.output}), method='{cfg.resizer}'))")
+                         f"resizer, nothing to export (on the client, resize as it does: "
+                         f"{resizers.get(cfg.resizer).description})")
     return model, cfg
 
 
@@ -111,7 +112,7 @@ def export(model_dir, fmt, input_size=None, float16=False, out=None):
     if input_size is not None and fmt != "tflite":
         raise ValueError("--input_size applies to --format=tflite only (the SavedModel takes any input size)")
     model, cfg = load_run(model_dir)
-    layer = resizer_layer(model)
+    layer = parts(model)["resizer"]
     if fmt == "tflite" and input_size is None:
         input_size = (cfg.model_input, cfg.model_input)
     path = out or default_path(model_dir, fmt, input_size, float16)

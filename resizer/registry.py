@@ -36,20 +36,23 @@ class Registry:
         self.kind, self.package = kind, package
         self._entries, self._loaded = {}, package is None
 
-    def register(self, name, entry=None):
-        """Registers `entry` under `name`; without `entry`, a decorator that registers its argument."""
+    def register(self, name, entry=None, replace=False):
+        """Registers `entry` under `name`; without `entry`, a decorator that registers its argument.
+        A name registered twice is an error unless `replace`."""
         if entry is None:
-            return lambda e: self.register(name, e) or e
-        if name in self._entries and self._entries[name] is not entry:
+            return lambda e: self.register(name, e, replace) or e
+        if name in self._entries and self._entries[name] is not entry and not replace:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
         self._entries[name] = entry
         return entry
 
     def _load(self):
+        # Marked loaded only when every module imported: a module that fails to import fails
+        # every lookup with its own error, not later ones with a misleading "unknown name".
         if not self._loaded:
-            self._loaded = True  # before importing: modules register into this registry
             for module in _package_modules(self.package):
                 importlib.import_module(f"{self.package}.{module}")
+            self._loaded = True
 
     def get(self, name):
         self._load()

@@ -33,7 +33,7 @@ SCHEMA = {
                 "image_folder/<name>, iqa_csv/<name> (a user's prepared data, docs/your-data.md)"),
     "split": (str, "the evaluated split, e.g. validation or test"),
     "split_size": (int, "examples evaluated"),
-    "full_split": (bool, "false when the evaluation used a subset (--eval_examples)"),
+    "full_split": (bool, "false when the evaluation used a subset (--eval_examples) or dropped unreadable images"),
     "settings": (dict, "what defines the table row, see SETTINGS"),
     "metrics": (dict, "top1_error_pct/top5_error_pct (percent) or plcc/srcc; loss where known"),
     "gflops": (_num, "forward GFLOPs per image of the whole model, resizer included (TF profiler)"),

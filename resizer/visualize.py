@@ -28,7 +28,6 @@ from resizer.layers import LearnedResizer, resize_images  # noqa: E402
 # Photographs shipped inside the scikit-image wheel (no download): a person, a cat, a
 # still life and an outdoor scene.
 DEFAULT_IMAGES = ("astronaut", "chelsea", "coffee", "rocket")
-RESIZER_LAYER = resizers.get("learned").layer_name
 
 
 def _import_models():
@@ -37,25 +36,21 @@ def _import_models():
 
 
 def find_resizer(model):
-    """The LearnedResizer of a model: the layer named `learned_resizer`, else the only one."""
-    try:
-        layer = model.get_layer(RESIZER_LAYER)
-        if isinstance(layer, LearnedResizer):
-            return layer
-    except ValueError:
-        pass
-    found = [l for l in model._flatten_layers(include_self=True, recursive=True) if isinstance(l, LearnedResizer)]
+    """The trained resizer of a model: its resizer part (resizer.models.parts) for ours, else the
+    only layer of a trained-resizer class in it (a .keras file of a model of your own)."""
+    from resizer.models import ResizerModel, parts
+    from resizer.muller import MullerResizer
+
+    if isinstance(model, ResizerModel):
+        found = [layer for layer in (parts(model)["resizer"],) if layer is not None]
+    else:
+        found = [layer for layer in model._flatten_layers(include_self=True, recursive=True)
+                 if isinstance(layer, (LearnedResizer, MullerResizer))]
     if len(found) != 1:
-        what = "no LearnedResizer (a bilinear/bicubic baseline?)" if not found else f"{len(found)} LearnedResizers"
-        raise ValueError(f"model {model.name!r} has {what}; visualize needs a model with one learned resizer.")
+        what = ("no LearnedResizer or MULLER layer (a bilinear/bicubic baseline?)" if not found
+                else f"{len(found)} trained resizers")
+        raise ValueError(f"model {model.name!r} has {what}; visualize needs a model with one trained resizer.")
     return found[0]
-
-
-def resizer_layer(model):
-    """The model's trained resizer layer (resizer.models.parts), or None for a fixed resize."""
-    from resizer.models import parts
-
-    return parts(model)["resizer"]
 
 
 def model_input_size(model):
@@ -87,7 +82,7 @@ def _load_training_checkpoint(prefix, directory):
     from resizer.training.model import load_run
 
     model, cfg = load_run(directory, prefix)
-    if resizer_layer(model) is None:
+    if not resizers.get(cfg.resizer).learned:
         raise ValueError(f"{directory}: the run used --resizer={cfg.resizer}; it has no learned resizer to show")
     return find_resizer(model), model_input_size(model)
 
@@ -116,7 +111,7 @@ def load_resizer(path):
         return _load_keras(keras_file)
     raise FileNotFoundError(f"{path} holds no training checkpoint with a config.json and no .keras model file; "
                             "pass a model directory of scripts/train.py, a checkpoint prefix in one, or a .keras "
-                            f"file of a model with a '{RESIZER_LAYER}' layer.")
+                            f"file of a model with a trained resizer layer.")
 
 
 def sample_image(name):

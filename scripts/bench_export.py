@@ -76,13 +76,11 @@ def main(argv):
         tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
         tf.config.threading.set_inter_op_parallelism_threads(FLAGS.threads)
     from resizer import LearnedResizer, export
-    from resizer.visualize import resizer_layer
+    from resizer.models import parts
 
     if FLAGS.model_dir:
-        model, _ = export.load_run(FLAGS.model_dir)
-        layer = resizer_layer(model)
-        if layer is None:
-            raise app.UsageError(f"--model_dir={FLAGS.model_dir}: the run has no learned resizer")
+        model, _ = export.load_run(FLAGS.model_dir)  # refuses a run without a trained resizer
+        layer = parts(model)["resizer"]
     else:
         keras.utils.set_random_seed(0)
         layer = LearnedResizer(224, filters=16, num_res_blocks=1, name="learned_resizer")

@@ -22,7 +22,6 @@ import os
 from absl import app, flags
 
 from resizer import config
-from resizer import results as results_lib
 from resizer import validate
 
 config.define_flags()
@@ -40,16 +39,17 @@ def main(argv):
     from resizer import training
     from resizer.training import runtime
 
-    results, status = runtime.run_reporting("eval.py", "the evaluation",
-                                            lambda: training.evaluate_checkpoint(cfg, FLAGS.checkpoint),
-                                            (training.ModelDirLocked,))
+    def annotate(results):  # measured vs published, in the one results.json write
+        if released is not None:
+            results["validation"] = validate.comparison(released, results)
+
+    results, status = runtime.run_reporting(
+        "eval.py", "the evaluation", lambda: training.evaluate_checkpoint(cfg, FLAGS.checkpoint, annotate=annotate),
+        (training.ModelDirLocked,))
     if status:
         return status
     if results is not None:
         path = os.path.join(cfg.resolved_model_dir(), "results.json")
-        if released is not None:
-            results["validation"] = validate.comparison(released, results)
-            results_lib.write(path, results)
         print(f"results: {path}")
         print(json.dumps(results["metrics"], indent=2, sort_keys=True))
         if released is not None:

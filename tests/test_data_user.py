@@ -392,3 +392,11 @@ def test_train_runs_on_an_iqa_csv(tmp_path, layout):
     results = _train("iqa_csv", "q", data_dir, str(tmp_path / "run"))
     assert results["task"] == "iqa" and results["dataset"] == "iqa_csv/q" and results["split_size"] == 2
     assert {"plcc", "srcc", "loss"} <= set(results["metrics"])
+
+
+def test_skip_report_of_a_builder_that_checks_no_image():
+    # TFDS's own builders (cifar10, imagenette, fashion_mnist) have metadata None on their first
+    # preparation: prepare_data.py must print nothing for them, not crash after the work is done.
+    assert image_files.report_lines("cifar10", None) == []
+    lines = image_files.report_lines("x", {image_files.SKIPPED: {"train": {"empty": ["a.jpg", "b.jpg"]}}})
+    assert lines == ["  x train: skipped images: 2 empty"]

@@ -92,3 +92,27 @@ def test_the_pipeline_drops_an_undecodable_image_instead_of_failing(monkeypatch,
     else:
         labels = np.concatenate([t.numpy() for _, t in ds])
         assert sorted(labels) == [0, 1, 3, 4, 5]
+
+
+def test_only_the_decoding_stage_may_drop_an_example(monkeypatch):
+    # An error after decoding (here in the fixed pre-resize) is a bug: it must stop the pipeline,
+    # not be dropped like an unreadable image (a repeated training split would then never yield).
+    import numpy as np
+    import tensorflow as tf
+
+    from resizer.data import pipeline
+
+    images = [testing.photo_jpeg(40, 48, np.random.default_rng(1)) for _ in range(3)]
+    source = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.arange(3, dtype=np.int64),
+                                                 "key": np.arange(3, dtype=np.int64)})
+    monkeypatch.setattr(pipeline, "_examples", lambda *a, **k: (source, 3))
+
+    def broken_resize(pixels, size, interpolation):
+        tf.debugging.assert_equal(tf.shape(pixels)[0], -1, message="a bug in the resize")
+        return tf.zeros((size, size, 3))
+
+    monkeypatch.setattr(pipeline, "pre_resize", broken_resize)
+    ds, _ = pipeline.make_dataset("imagenet2012", "validation", data_dir=None, training=False, input_size=24,
+                                  batch_size=2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="a bug in the resize"):
+        list(ds)

@@ -86,7 +86,7 @@ def test_eval_refuses_a_checkpoint_of_another_configuration(trained, tmp_path):
     command[1] = os.path.join(ROOT, "scripts", "eval.py")
     line = _one_line_error(subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240))
     assert "--resizer=bilinear (the run has learned)" in line, line
-    assert not (tmp_path / "bilinear" / "results.json").exists()
+    assert not (tmp_path / "bilinear").exists()  # a refused evaluation writes nothing (model.json neither)
 
 
 def test_sigterm_during_the_final_evaluation_exits_1_with_a_message_and_releases_the_lock(tmp_path):

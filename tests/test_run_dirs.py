@@ -36,8 +36,11 @@ def test_a_real_run_without_data_fails_in_one_line_and_leaves_no_directory(tmp_p
 
 
 def test_smoke_runs_say_their_metrics_mean_nothing():
-    cfg = config.make({"experiment": "x", "smoke": True})
+    cfg = config.make({"experiment": "x", "smoke": True, "train_examples": 500})
     line = smoke.note(cfg)
-    assert line.startswith(f"smoke run: {config.SMOKE['train_steps']} steps on {config.SMOKE['train_examples']} ")
-    assert "say nothing about this configuration" in line
+    assert line.startswith("smoke run: 3 steps on 8 generated images")  # the run's own, not the row's 500
+    assert "evaluated on 4 generated images" in line and "say nothing about this configuration" in line
+    evaluation_only = config.make({"experiment": "x", "smoke": True, "train_epochs": 0.0, "resizer": "learned",
+                                   "resizer_input": 256, "init_backbone_from": "a", "init_resizer_from": "a"})
+    assert smoke.note(evaluation_only).startswith("smoke run: no training (an evaluation-only row)")
     assert smoke.note(config.make({"experiment": "x"})) is None

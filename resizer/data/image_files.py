@@ -78,6 +78,7 @@ def summary(skipped):
 
 
 def report_lines(dataset, metadata):
-    """One '<dataset> <split>: skipped images: ...' line per split of a builder's metadata."""
+    """One '<dataset> <split>: skipped images: ...' line per split of a builder's metadata (None:
+    builders that check no image, e.g. TFDS's cifar10, have none on their first preparation)."""
     return [f"  {dataset} {split}: skipped images: {summary(reasons)}"
-            for split, reasons in sorted(metadata.get(SKIPPED, {}).items())]
+            for split, reasons in sorted((metadata or {}).get(SKIPPED, {}).items())]

@@ -144,10 +144,15 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     pipeline_id = input_context.input_pipeline_id if input_context is not None else 0
     streams = stream_ids(seed, pipeline_id)
 
-    def preprocess(index, example):
+    def seeds_of(key):
+        return [tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams]
+
+    def decode(index, example):
         key = index if training or "key" not in example else example["key"]
-        seeds = [tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams]
-        pixels = cropped_pixels(example, info, training, seeds[0], precropped, option)
+        return key, cropped_pixels(example, info, training, seeds_of(key)[0], precropped, option), targets(example)
+
+    def preprocess(key, pixels, target):
+        seeds = seeds_of(key)
         if option.resize is not None:  # a named option resizes, flips and colours itself
             image = crops.apply_option(option, pixels, input_size, seeds[1], training)
         else:
@@ -157,7 +162,7 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
                 image = tf.cast(pixels, tf.float32) * (1.0 / 255.0)
             else:
                 image = pre_resize(pixels, input_size, interpolation)
-        return distortions.apply(image, distortion, seeds[2]), targets(example)
+        return distortions.apply(image, distortion, seeds[2]), target
 
     ds = ds.enumerate()
     if skip_batches:
@@ -168,7 +173,10 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
         replicas_per_pipeline = (input_context.num_replicas_in_sync // input_context.num_input_pipelines
                                  if input_context is not None else 1)
         ds = ds.skip(int(skip_batches) * batch * replicas_per_pipeline)
-    ds = undecodable.skip_failed(ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE))
+    # Only the decoding stage may drop an example (an unreadable image); an error of the
+    # resize, flip or distortion that follows is a bug and stops the run.
+    ds = undecodable.skip_failed(ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE))
+    ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = bool(deterministic)

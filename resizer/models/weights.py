@@ -138,10 +138,13 @@ def _twin_from_weights_file(model, path):
         layers = f.get("layers")
         if layers is None or "functional" not in layers:
             raise ValueError(f"{path} is not a .weights.h5 file of a resizer.models model (no backbone group).")
-        if resizers_lib.get("learned").layer_name in layers:
-            resizer = layers[resizers_lib.get("learned").layer_name]
-            config.update(resizer="learned", filters=int(resizer["conv_in/vars/0"].shape[-1]),
-                          num_res_blocks=sum(name.startswith("res_block_") for name in resizer))
+        trained = [name for name, r in resizers_lib.REGISTRY.items() if r.learned and r.layer_name in layers]
+        if trained:
+            config["resizer"] = trained[0]
+            resizer = layers[resizers_lib.get(trained[0]).layer_name]
+            if resizers_lib.get(trained[0]).shaped:  # n and r: the learned resizer's shape
+                config.update(filters=int(resizer["conv_in/vars/0"].shape[-1]),
+                              num_res_blocks=sum(name.startswith("res_block_") for name in resizer))
         else:
             config["resizer"] = "bilinear"
         if "dense/vars/0" in layers:

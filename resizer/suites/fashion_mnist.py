@@ -134,7 +134,7 @@ def _minival_error(cfg, size):
     with strategy.scope():
         model = build_model(cfg)
     tf.train.Checkpoint(model=model).read(tf.train.latest_checkpoint(cfg.model_dir)).expect_partial()
-    values, examples = evaluation.evaluate(Run(cfg, strategy, model, cfg.model_dir, chief, worker_id))
+    values, examples, _ = evaluation.evaluate(Run(cfg, strategy, model, cfg.model_dir, chief, worker_id))
     return values["top1_error"], examples  # already a percentage
 
 

@@ -14,8 +14,10 @@ from resizer.training.model import Run, build_model, check_model_config, write_m
 from resizer.training.progress import write_scalars
 
 
-def evaluate(run):
-    """Metrics of the model on the evaluation split: ({name: value}, examples evaluated)."""
+def evaluate(run, log=print):
+    """Metrics of the model on the evaluation split: ({name: value}, examples evaluated, examples
+    the split lists). Fewer evaluated than listed means images that could not be read were
+    dropped (resizer.data.undecodable); that is said here and recorded in results.json."""
     cfg, strategy, model = run.cfg, run.strategy, run.model
     with strategy.scope():
         metrics = cfg.task_spec.make_metrics()
@@ -34,24 +36,34 @@ def evaluate(run):
     def eval_step(batch):
         strategy.run(replica_step, args=batch)
 
+    listed = []
+
     def dataset_fn(input_context):
-        return data.dataset(cfg, training=False, seed=cfg.seed, input_context=input_context)[0]
+        ds, count = data.dataset(cfg, training=False, seed=cfg.seed, input_context=input_context)
+        listed.append(count)
+        return ds
 
     for batch in strategy.distribute_datasets_from_function(dataset_fn):
         eval_step(batch)
     examples = int(count.result())
     values = {m.name: float(m.result()) for m in metrics}
     values["loss"] = float(loss_sum.result()) / max(examples, 1)
-    return values, examples
+    expected = listed[0] if listed else examples
+    if examples < expected:
+        log(f"warning: evaluated {examples} of the {expected} examples of {cfg.eval_split}: {expected - examples} "
+            "could not be read and were dropped (each logged above); results.json says full_split false")
+    return values, examples, expected
 
 
-def evaluate_and_report(run, steps, plan):
-    """Evaluates, writes results.json (chief) and the eval TensorBoard scalars; returns the results."""
+def evaluate_and_report(run, steps, plan, annotate=None):
+    """Evaluates, writes results.json (chief) and the eval TensorBoard scalars; returns the results.
+    annotate(results) may add entries (eval.py's validation against released weights) before
+    the one write, inside the model directory's lock."""
     from resizer import flops
     from resizer.data import crop_conventions
 
     cfg = run.cfg
-    values, examples = evaluate(run)
+    values, examples, expected = evaluate(run)
     if not run.chief:
         return None
     logger = tf.get_logger()
@@ -62,18 +74,20 @@ def evaluate_and_report(run, steps, plan):
     finally:
         logger.setLevel(level)
     results = report.make_results(
-        cfg, metrics=values, split_size=examples, gflops=gflops,
+        cfg, metrics=values, split_size=examples, dropped=expected - examples, gflops=gflops,
         params=report.parameter_counts(run.model), steps=steps, plan=plan,
         hardware=runtime.hardware(run.strategy), crops=crop_conventions(cfg.dataset_id, cfg.train_preprocessing,
                                                             cfg.eval_preprocessing, cfg.data_dir or None),
         init_resizer_backbone=report.init_resizer_backbone(cfg))
+    if annotate is not None:
+        annotate(results)
     results_lib.write(os.path.join(run.model_dir, "results.json"), results)
     write_scalars(os.path.join(run.model_dir, "eval"), steps, values)
-    tb_images.write_resizer_images(run.model, tb_images.sample_images(), steps, os.path.join(run.model_dir, "eval"))
+    tb_images.write_resizer_images(run.model, None, steps, os.path.join(run.model_dir, "eval"))
     return results
 
 
-def evaluate_checkpoint(cfg, checkpoint="", log=print):
+def evaluate_checkpoint(cfg, checkpoint="", log=print, annotate=None):
     """scripts/eval.py: restores a checkpoint (default: the model directory's latest; for an
     evaluation-only experiment without one, the --init_* checkpoints), evaluates, writes
     results.json into the model directory and returns it."""
@@ -83,16 +97,14 @@ def evaluate_checkpoint(cfg, checkpoint="", log=print):
     # Held so that a live training run cannot overwrite results.json, or delete the
     # checkpoint being read, while this evaluation runs.
     with replicas.chief_lock(model_dir, chief):
-        return _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log)
+        return _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log, annotate)
 
 
-def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log):
-    with strategy.scope():
-        model = build_model(cfg)
+def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log, annotate):
     if chief:
         check_model_config(model_dir, cfg)
-        os.makedirs(model_dir, exist_ok=True)
-        write_model_config(model_dir, model)
+    with strategy.scope():
+        model = build_model(cfg)
     run = Run(cfg, strategy, model, model_dir, chief, worker_id)
     if checkpoint:
         path = checkpoints.resolve(checkpoint, cfg.runs_dir, "checkpoint")
@@ -111,6 +123,8 @@ def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log
     else:
         raise FileNotFoundError(f"no checkpoint in {model_dir}: train first (python scripts/train.py with the same "
                                 "flags) or pass --checkpoint")
+    if chief:  # only now: a refused evaluation leaves the model directory as it found it
+        write_model_config(model_dir, model)
     # The plan the run trained with (no need for the training data), else recomputed.
     plan = None if cfg.evaluation_only else (report.read_plan(model_dir) or data.make_plan(cfg))
-    return evaluate_and_report(run, steps, plan)
+    return evaluate_and_report(run, steps, plan, annotate)

@@ -123,8 +123,10 @@ def parameter_counts(model):
             "resizer_conv_weights": count_conv_weights(resizer) if resizer is not None else None}
 
 
-def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardware, crops, init_resizer_backbone):
-    """The results.json dict of an evaluated run (validated by resizer.results)."""
+def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardware, crops, init_resizer_backbone,
+                 dropped=0):
+    """The results.json dict of an evaluated run (validated by resizer.results). dropped: examples
+    of the split that could not be read: the split was then not evaluated whole."""
     train_examples = plan.train_examples if plan else 0
     return results_lib.validate({
         "schema_version": results_lib.SCHEMA_VERSION,
@@ -134,7 +136,7 @@ def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardw
         "dataset": cfg.dataset_id,
         "split": cfg.eval_split,
         "split_size": int(split_size),
-        "full_split": cfg.eval_examples == 0,
+        "full_split": cfg.eval_examples == 0 and not dropped,
         "settings": cfg.settings(*crops, init_resizer_backbone),
         "metrics": {METRIC_NAMES[k]: float(v) for k, v in metrics.items()},
         "gflops": round(gflops / 1e9, 4),

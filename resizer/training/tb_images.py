@@ -2,18 +2,21 @@
 the paper's Figures 4-6, live during training.
 
 One image summary per photograph, tag `resizer/<name>`, in `<model_dir>/eval`: three panels
-side by side, [plain resize | learned resize | |learned - plain|], drawn as resizer/visualize.py
-draws its figures (the learned output, not bounded to [0, 1], clipped; the difference as a
+side by side, [plain resize | learned resize | |learned - plain|], drawn with resizer/visualize.py's
+pieces (the learned output, not bounded to [0, 1], clipped; the difference as a
 magma map from 0 to its 99.5th percentile; the summary's description gives both scales).
 Small outputs are enlarged by pixel repetition so that they are readable.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import tensorflow as tf
+
+from resizer.models import parts
 
 # Photographs shipped inside the scikit-image wheel: fixed across runs, no download.
 IMAGES = ("astronaut", "chelsea", "coffee")
@@ -22,8 +25,9 @@ MIN_HEIGHT = 128  # pixels: outputs smaller than this are enlarged by an integer
 _GAP = 2  # white pixels between panels
 
 
+@functools.lru_cache(maxsize=4)
 def sample_images(names=IMAGES):
-    """{name: float32 RGB in [0, 1]} of scikit-image sample photographs."""
+    """{name: float32 RGB in [0, 1]} of scikit-image sample photographs (decoded once a process)."""
     from resizer import visualize  # matplotlib: imported at the first evaluation, not with the loop
 
     return {name: visualize.sample_image(name) for name in names}
@@ -53,16 +57,18 @@ def panels(resizer, image, input_size):
 
 
 def write_resizer_images(model, images, step, logdir):
-    """Writes one `resizer/<name>` image summary per {name: image} at `step` into `logdir`.
+    """Writes one `resizer/<name>` image summary per {name: image} (None: sample_images()) at
+    `step` into `logdir`.
 
     The images are centre-cropped and resized to the model's input as the data pipeline
     does, then through the model's resizer layer in inference mode. A model with a fixed
     resize has no learned output to show: nothing is written. Returns the number written."""
     from resizer import visualize
 
-    resizer = visualize.resizer_layer(model)
+    resizer = parts(model)["resizer"]
     if resizer is None:
         return 0
+    images = sample_images() if images is None else images
     size = visualize.model_input_size(model)
     writer = tf.summary.create_file_writer(logdir)
     with writer.as_default(step=step):

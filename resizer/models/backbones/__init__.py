@@ -131,6 +131,7 @@ def from_model(model, normalisation=None):
     process needs the same registration first.
     """
     scale, offset = normalisation or IDENTITY
+    built = []
 
     def make(input_shape):
         want = tuple(model.input_shape[1:3])
@@ -138,16 +139,19 @@ def from_model(model, normalisation=None):
             raise ValueError(f"backbone model {model.name!r} takes {want} images, the resizer gives "
                              f"{tuple(input_shape[:2])}: build it with output_size={want} or a (None, None, 3) input")
         inputs = keras.Input(tuple(input_shape))
-        x = model(inputs)
+        # The first model built holds the user's own layers (their weights); any rebuild (a twin
+        # to load a checkpoint into, build_from_config) a copy, so that the two share no variables.
+        layers = model if not built else keras.models.clone_model(model)
+        built.append(layers)
+        x = layers(inputs)
         if len(x.shape) == 4:
             x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         return keras.Model(inputs, x, name="backbone")
 
     name = f"user:{model.name}"
-    if name in REGISTRY:
-        REGISTRY._entries.pop(name)  # the same name built again in one session: the newest model
-    return register_backbone(Backbone(name, f"user model {model.name}", make, scale, offset,
-                                      normalisation="user-given (scale, offset)" if normalisation else "none ([0, 1])"))
+    backbone = Backbone(name, f"user model {model.name}", make, scale, offset,
+                        normalisation="user-given (scale, offset)" if normalisation else "none ([0, 1])")
+    return REGISTRY.register(name, backbone, replace=True)  # the same name again: the newest model
 
 
 def application(name, cls_name, scale_offset, normalisation, url_base, with_top, no_top, paper_gflops,
