@@ -142,3 +142,23 @@ def test_reproduce_script_runs_the_whole_tiny_suite(data_dir, tmp_path):
     assert down["best_fixed"] in suite.FIXED_DOWN
     for name in suite.ROW_NAMES:
         assert f"| {name} |" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_run_whose_record_is_lost_is_trained_again_whole(finished, data_dir, tmp_path):
+    # Resuming its finished checkpoint would train 0 steps and record the evaluation's CPU time.
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(finished[0], root)
+    out_dir = root / "results" / "fashion_mnist_tiny"
+    lost = next(os.path.join(folder, f) for folder, _, files in os.walk(out_dir / "runs") for f in files)
+    before = json.load(open(lost))
+    os.remove(lost)
+    lines = []
+    suite.run("tiny", data_dir=data_dir, results_dir=str(root / "results"), runs_dir=str(root / "runs"),
+              rows=[ROW], log=lines.append)
+    again = json.load(open(lost))
+    assert any("training it again from the start" in line for line in lines), lines
+    assert again["results"]["training"]["steps"] == before["results"]["training"]["steps"] > 0
+    assert sum(line.endswith("(done before)") for line in lines) == 3

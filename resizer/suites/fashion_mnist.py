@@ -39,6 +39,7 @@ import platform
 import time
 
 from resizer.files import atomic_write_text
+from resizer.training import report
 
 DATASET = "fashion_mnist"
 BACKBONE = "tiny_cnn"
@@ -140,8 +141,18 @@ def _minival_error(cfg, size):
 
 def train_one(cfg, size, log):
     """One run through the project's training loop: its record (results.json plus CPU seconds)."""
+    import shutil
+
+    import tensorflow as tf
+
     from resizer.training import loop
 
+    if tf.io.gfile.isdir(cfg.model_dir) and tf.train.latest_checkpoint(cfg.model_dir):
+        # A model without its record (an interrupted suite, a deleted record): resuming it would
+        # time only what is left, so it is trained again, whole.
+        log(f"{cfg.model_dir} holds a checkpoint but no record of this run: training it again from the start "
+            "so that its CPU seconds are a whole run's")
+        shutil.rmtree(cfg.model_dir)
     cpu, wall = time.process_time(), time.time()
     results = loop.train(cfg, log=lambda text: None)
     train_cpu, train_wall = time.process_time() - cpu, time.time() - wall
@@ -153,8 +164,14 @@ def train_one(cfg, size, log):
             "cpu_seconds_with_minival": round(time.process_time() - cpu, 1)}
 
 
+# What a record must agree on to be reused: what defines the run, and what it is trained and
+# evaluated for (fields added to Config later must not make every record stale).
+_RECORD_KEYS = report.RUN_DEFINING + ("train_steps", "train_epochs", "eval_split", "eval_examples")
+
+
 def _same_settings(record, cfg):
-    return record.get("config") == dataclasses.asdict(cfg)
+    saved = record.get("config") or {}
+    return all(saved.get(k) == getattr(cfg, k) for k in _RECORD_KEYS)
 
 
 def _load(path):
