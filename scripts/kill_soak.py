@@ -55,7 +55,8 @@ def finish(model_dir):
 
 
 def kill_at(model_dir, step, delay):
-    """Starts a run and SIGKILLs it `delay` s after it prints step `step`; the last line seen."""
+    """Starts a run and SIGKILLs it `delay` s after it prints step `step`: (the last line seen,
+    whether the kill landed; False when the run had already exited, a trial that tests nothing)."""
     victim = subprocess.Popen(command(model_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))  # lines as they happen
     last = ""
@@ -64,9 +65,10 @@ def kill_at(model_dir, step, delay):
         if line.startswith(f"step {step}/"):
             time.sleep(delay)
             break
+    landed = victim.poll() is None
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    return last
+    return last, landed
 
 
 def main(argv):
@@ -76,11 +78,16 @@ def main(argv):
     start = time.time()
     reference, steps, _ = finish(os.path.join(work, "reference"))
     print(f"uninterrupted: sha256 {reference[:16]}... at step {steps} ({time.time() - start:.0f} s)", flush=True)
-    identical = failed = 0
+    identical = failed = missed = 0
     for trial in range(FLAGS.kills):
         model_dir = os.path.join(work, f"trial{trial:02d}")
-        step, delay = rng.randint(1, FLAGS.steps), rng.uniform(0.0, 0.5)
-        seen = kill_at(model_dir, step, delay)
+        step, delay = rng.randint(1, FLAGS.steps - 1), rng.uniform(0.0, 0.5)  # before the end: a kill to test
+        seen, landed = kill_at(model_dir, step, delay)
+        if not landed:
+            missed += 1
+            print(f"trial {trial}: the run had exited before the kill ({delay:.2f} s after step {step}): not counted",
+                  flush=True)
+            continue
         try:
             digest, end, resumed = finish(model_dir)
         except RuntimeError as e:
@@ -92,13 +99,15 @@ def main(argv):
         where = f"resumed at step {resumed}" if resumed is not None else "started over (no checkpoint yet)"
         print(f"trial {trial}: killed {delay:.2f} s after step {step} (last line: {seen[:40]!r}); {where}; "
               f"{'identical' if same else 'DIFFERENT'} weights at step {end}", flush=True)
-    print(f"{identical} of {FLAGS.kills} killed runs resumed to weights identical to the uninterrupted run "
-          f"({failed} restarts failed; {time.time() - start:.0f} s)")
+    killed = FLAGS.kills - missed
+    print(f"{identical} of {killed} killed runs resumed to weights identical to the uninterrupted run "
+          f"({failed} restarts failed, {missed} trials not counted: the run had exited first; "
+          f"{time.time() - start:.0f} s)")
     if not FLAGS.work_dir:
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
-    return 0 if identical == FLAGS.kills else 1
+    return 0 if identical == killed and killed else 1
 
 
 if __name__ == "__main__":
