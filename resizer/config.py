@@ -198,12 +198,6 @@ class Config:
         return tasks.get(self.task)
 
     @property
-    def dataset_info(self):
-        from resizer.data import registry
-
-        return registry.info(self.dataset)
-
-    @property
     def evaluation_only(self):
         return self.train_steps == 0 and self.train_epochs == 0
 

@@ -23,11 +23,6 @@ def is_remote(path):
     return "://" in str(path)
 
 
-def join(directory, *names):
-    """os.path.join that keeps a URL's scheme intact."""
-    return "/".join([str(directory).rstrip("/"), *names]) if is_remote(directory) else os.path.join(directory, *names)
-
-
 def read_text(path):
     """A file's text, local or gfile (FileNotFoundError when missing, like open())."""
     if not is_remote(path):

@@ -62,8 +62,10 @@ def test_a_damaged_state_file_resumes_from_the_newest_checkpoint_on_disk(tmp_pat
     model_dir = _run_dir(tmp_path)
     with open(os.path.join(model_dir, "checkpoint"), "wb") as f:
         f.write(content)
-    chosen, _ = _choose(model_dir)
+    chosen, lines = _choose(model_dir)
     assert chosen == os.path.join(model_dir, "ckpt-10")
+    assert lines == [f"the checkpoint state file of {model_dir} did not name ckpt-10: rewritten to, so that the run "
+                     "continues (and rotates old checkpoints) from it"]  # not silently
     # The state file is rewritten: the manager of the restarted run continues from ckpt-10
     # (and rotates only what the run wrote, oldest first).
     assert tf.train.latest_checkpoint(model_dir) == chosen
@@ -83,7 +85,8 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_newest_intact_one(tmp_pat
     damage(model_dir)
     chosen, lines = _choose(model_dir)
     assert chosen == os.path.join(model_dir, "ckpt-8")
-    assert len(lines) == 1 and "damaged checkpoint ckpt-10 (" in lines[0] and "resuming from" in lines[0], lines
+    assert len(lines) == 2 and "damaged checkpoint ckpt-10 (" in lines[0] and "resuming from" in lines[0], lines
+    assert "state file" in lines[1] and "did not name ckpt-8: rewritten" in lines[1]  # the repair is said too
     assert reason in lines[0].lower()  # the reason, from TensorFlow's own reader
     assert tf.train.latest_checkpoint(model_dir) == chosen  # what the restarted manager continues from
     reader = tf.train.load_checkpoint(chosen)

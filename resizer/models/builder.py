@@ -51,14 +51,18 @@ class KerasPreprocessing(keras.layers.Layer):
     """A keras.applications `preprocess_input` (named by its dotted path) on [0, 1] images x 255."""
 
     def __init__(self, function, **kwargs):
-        super().__init__(**kwargs)
-        self.function = function
-
-    def call(self, x):
         import importlib
 
-        module, _, name = self.function.rpartition(".")
-        return getattr(importlib.import_module(module), name)(x * 255.0)
+        super().__init__(**kwargs)
+        self.function = function
+        module, _, name = function.rpartition(".")
+        try:  # resolved once, here: a name that does not resolve fails when the model is built
+            self._preprocess = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError, ValueError) as e:
+            raise ValueError(f"KerasPreprocessing: cannot find {function!r} ({e})") from None
+
+    def call(self, x):
+        return self._preprocess(x * 255.0)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import os
 
-from resizer.files import atomic_write_text
+from resizer.files import atomic_write_text, read_text
 
 MODEL_CONFIG = "model.json"
 
@@ -41,11 +41,10 @@ def write_model_config(model_dir, model):
 def read_model_config(model_dir):
     """The build arguments a run's model was made with, or None for runs that predate model.json."""
     path = os.path.join(model_dir, MODEL_CONFIG)
-    if not os.path.isfile(path):
-        return None
     try:
-        with open(path) as f:
-            return json.load(f)
+        return json.loads(read_text(path))
+    except FileNotFoundError:
+        return None
     except (OSError, ValueError) as e:
         raise ValueError(f"{path} is not readable JSON ({e}); delete it to rebuild the model from the run's flags")
 
@@ -86,8 +85,7 @@ def read_config(model_dir):
 
     path = os.path.join(model_dir, "config.json")
     try:
-        with open(path) as f:
-            saved = json.load(f)
+        saved = json.loads(read_text(path))
         known = {f.name for f in dataclasses.fields(Config)}
         return Config(**{k: v for k, v in saved.items() if k in known})
     except (OSError, ValueError, TypeError) as e:
@@ -99,7 +97,7 @@ def load_run(model_dir, prefix=None):
     restored: what export, figures and analyses start from."""
     import tensorflow as tf
 
-    if not os.path.isdir(model_dir):
+    if not tf.io.gfile.isdir(model_dir):
         raise FileNotFoundError(f"{model_dir} does not exist: pass the model directory of a scripts/train.py run")
     prefix = prefix or tf.train.latest_checkpoint(model_dir)
     if prefix is None:

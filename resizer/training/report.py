@@ -10,7 +10,7 @@ import os
 import subprocess
 
 from resizer import results as results_lib
-from resizer.files import atomic_write_text
+from resizer.files import atomic_write_text, read_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", "plcc": "plcc", "srcc": "srcc",
@@ -24,15 +24,22 @@ RUN_DEFINING = ("task", "dataset", "dataset_name", "train_split", "train_example
                 "seed", "train_preprocessing")
 
 
+def changed_flags(before, cfg):
+    """['--batch_size=16 (the run has 8)', ...]: run-defining flags of `cfg` that differ from `before`
+    (a dict of Config fields: a config.json, or the settings a checkpoint stores)."""
+    now = dataclasses.asdict(cfg)
+    return [f"--{k}={now[k]} (the run has {before[k]})" for k in RUN_DEFINING if k in before and before[k] != now[k]]
+
+
 def check_same_run(model_dir, cfg):
-    """ValueError naming the flags whose values differ from the run already in `model_dir`."""
+    """ValueError naming the flags whose values differ from the run already in `model_dir` (its
+    config.json; a missing or unreadable one checks nothing here: the checkpoints carry the
+    settings too, resizer.training.resume)."""
     try:
-        with open(os.path.join(model_dir, "config.json")) as f:
-            before = json.load(f)
+        before = json.loads(read_text(os.path.join(model_dir, "config.json")))
     except (OSError, ValueError):
         return
-    now = dataclasses.asdict(cfg)
-    changed = [f"--{k}={now[k]} (the run has {before[k]})" for k in RUN_DEFINING if k in before and before[k] != now[k]]
+    changed = changed_flags(before, cfg)
     if changed:
         raise ValueError(f"{model_dir} holds a run with other settings: {', '.join(changed)}. Resume it with its "
                          f"own flags (see {model_dir}/flags.txt) or choose another --model_dir.")
@@ -46,10 +53,13 @@ def read_plan(model_dir):
     """The step plan a training run saved in its model directory, or None."""
     from resizer.training.schedule import Plan
 
+    path = os.path.join(model_dir, "plan.json")
     try:
-        with open(os.path.join(model_dir, "plan.json")) as f:
-            return Plan(**json.load(f))
-    except (OSError, ValueError, TypeError):
+        return Plan(**json.loads(read_text(path)))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as e:
+        print(f"warning: {path} is unreadable ({e}); the plan is computed again from the training split")
         return None
 
 

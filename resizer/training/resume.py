@@ -56,8 +56,7 @@ def stored_settings(prefix):
 
 def differences(before, cfg):
     """['--batch_size=16 (the run has 8)', ...] for run-defining flags that differ from `before`."""
-    now = run_settings(cfg)
-    return [f"--{k}={now[k]} (the run has {before[k]})" for k in report.RUN_DEFINING if k in before and before[k] != now[k]]
+    return report.changed_flags(before, cfg)
 
 
 def check_checkpoint_settings(prefix, cfg, what):
@@ -139,24 +138,28 @@ def choose(model_dir, cfg, log, chief=True):
         check_checkpoint_settings(prefix, cfg, f"Resume it with its own flags (see {model_dir}/flags.txt) or choose "
                                                "another --model_dir.")
         report.check_same_run(model_dir, cfg)
-        _repair_state(model_dir, prefix, [p for _, p in found])
+        if _repair_state(model_dir, prefix, [p for _, p in found]):
+            log(f"the checkpoint state file of {model_dir} did not name {_name(prefix)}: rewritten to, so that the "
+                "run continues (and rotates old checkpoints) from it")
     return prefix
 
 
 def _repair_state(model_dir, prefix, candidates):
-    """Points the `checkpoint` state file at `prefix` (listing the older ones for rotation)."""
+    """Points the `checkpoint` state file at `prefix` (listing the older ones for rotation);
+    True when it had to be rewritten."""
     try:
         state = tf.train.get_checkpoint_state(model_dir)
     except (tf.errors.OpError, ValueError, UnicodeDecodeError):
         state = None
     if state is not None and _name(state.model_checkpoint_path) == _name(prefix):
-        return
+        return False
     older = sorted((p for p in candidates if _step(p) <= _step(prefix)), key=_step)
     # With their times (the index files'), so that the manager rotates them as its own.
     times = [tf.io.gfile.stat(p + ".index").mtime_nsec / 1e9 for p in older]
     checkpoint_management.update_checkpoint_state_internal(
         model_dir, _name(prefix), all_model_checkpoint_paths=[_name(p) for p in older], save_relative_paths=True,
         all_model_checkpoint_timestamps=times, last_preserved_timestamp=min(times) - 1)
+    return True
 
 
 def _step(prefix):
