@@ -400,3 +400,21 @@ def test_skip_report_of_a_builder_that_checks_no_image():
     assert image_files.report_lines("cifar10", None) == []
     lines = image_files.report_lines("x", {image_files.SKIPPED: {"train": {"empty": ["a.jpg", "b.jpg"]}}})
     assert lines == ["  x train: skipped images: 2 empty"]
+
+
+def test_scan_follows_linked_folders_and_counts_hidden_ones(tmp_path):
+    from PIL import Image
+
+    root, outside = tmp_path / "root", tmp_path / "elsewhere"
+    for folder in ("train/cat", "train/dog", "test/cat", "test/dog", "train/.cache"):
+        (root / folder).mkdir(parents=True)
+    outside.mkdir()
+    for path in ("train/cat/a.png", "train/dog/b.png", "test/cat/c.png", "test/dog/d.png", "train/.cache/e.png"):
+        Image.new("RGB", (8, 8)).save(root / path)
+    Image.new("RGB", (8, 8)).save(outside / "linked.png")
+    os.symlink(outside, root / "train" / "cat" / "more")
+    os.symlink(root / "train" / "cat", root / "train" / "cat" / "loop")  # a link loop: listed once
+    found = image_folder.scan(str(root))
+    assert sorted(p for p, _ in found.files["train"]) == ["train/cat/a.png", "train/cat/more/linked.png",
+                                                          "train/dog/b.png"]
+    assert found.others["train"][image_folder.HIDDEN_FOLDER] == ["train/.cache/e.png"]

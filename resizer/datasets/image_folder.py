@@ -35,6 +35,7 @@ from resizer.data.registry import DatasetInfo
 
 NAME = "image_folder"
 LAYOUT = "<root>/<split>/<class name>/<image file>"
+HIDDEN_FOLDER = "hidden_folder"  # a file under a dot-folder of a split folder (not a class)
 OUTSIDE_CLASS = "outside_class_folder"  # a file directly in a split folder
 NOT_IMAGE = "not_an_image"  # a file name without an image extension
 
@@ -63,8 +64,19 @@ def _list_split(root, split):
     for entry in sorted(os.scandir(split_dir), key=lambda e: e.name):
         if not entry.is_dir():
             others[OUTSIDE_CLASS].append(os.path.join(split, entry.name))
+        elif entry.name.startswith("."):  # not a class; its files are counted, not silently passed over
+            others[HIDDEN_FOLDER] += [os.path.relpath(os.path.join(d, n), root)
+                                      for d, _, names in os.walk(entry.path) for n in names]
     for label in _folders(split_dir):
-        for directory, subdirs, names in os.walk(os.path.join(split_dir, label)):
+        seen = set()
+        # Linked sub-folders are followed (a user's folders often link photos in), each real
+        # folder once, so that a link loop cannot recurse forever.
+        for directory, subdirs, names in os.walk(os.path.join(split_dir, label), followlinks=True):
+            real = os.path.realpath(directory)
+            if real in seen:
+                subdirs[:] = []
+                continue
+            seen.add(real)
             subdirs.sort()
             for file_name in sorted(names):
                 path = os.path.relpath(os.path.join(directory, file_name), root)
