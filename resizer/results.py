@@ -86,8 +86,7 @@ def _check(obj, spec, where, errors):
 
 
 # metric -> the closed range of its possible values (errors are percentages, correlations in [-1, 1]).
-METRIC_RANGES = {"top1_error_pct": (0.0, 100.0), "top5_error_pct": (0.0, 100.0), "plcc": (-1.0, 1.0),
-                 "srcc": (-1.0, 1.0), "loss": (0.0, math.inf)}
+METRIC_RANGES = tasks.reported_ranges()  # each task's metrics' ranges (resizer.tasks), and the loss
 
 
 def _check_values(results, errors):

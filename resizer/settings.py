@@ -101,12 +101,15 @@ def model_input(settings):
 def build_kwargs(settings, task, num_classes=None):
     """Keyword arguments of resizer.models.build for a settings record (or a published row's subset).
 
-    num_classes is passed for classification only; the resizer's n and r default to the
-    paper's (16, 1) where the record has none (the fixed resizes)."""
+    num_classes is passed for tasks whose head size the data decides (resizer.tasks: not IQA's
+    fixed 10 bins); the resizer's n and r default to the paper's (16, 1) where the record has
+    none (the fixed resizes)."""
+    from resizer import tasks
+
     kwargs = dict(task=task, backbone=settings["backbone"], resizer=settings["resizer"],
                   input_size=model_input(settings), output_size=settings["output"],
                   filters=settings.get("filters_n") or 16, num_res_blocks=settings.get("res_blocks_r") or 1,
-                  num_classes=num_classes if task == "classification" else None)
+                  num_classes=num_classes if tasks.get(task).num_classes is None else None)
     if settings.get("interpolation"):
         kwargs["interpolation"] = settings["interpolation"]
     return kwargs

@@ -137,3 +137,29 @@ def test_user_data_kinds_are_the_dataset_modules_that_take_a_name():
 
     named = {n for n in data_registry.names() if hasattr(data_registry.module(n), "named")}
     assert named == set(user_data.KINDS)
+
+
+def test_each_task_reports_exactly_the_metrics_it_makes():
+    # results.json names and ranges come from the task (resizer.tasks): a task is one file.
+    from resizer import results
+    from resizer.training import report
+
+    for name, task in tasks.REGISTRY.items():
+        assert {m.name for m in task.make_metrics()} == set(task.reported), name
+        assert set(task.metrics) <= set(results.METRIC_RANGES) and set(task.reported) <= set(report.METRIC_NAMES)
+
+
+def test_inception_v3_counts_are_keras_own_and_the_readmes():
+    # README's Backbones table: 23,851,784 parameters with 1000 classes, as keras.applications
+    # builds InceptionV3 with its top.
+    ours = build("classification", "inception_v3", resizer="bilinear", input_size=224, output_size=224)
+    theirs = keras.applications.InceptionV3(weights=None, input_shape=(224, 224, 3))
+    assert ours.count_params() == theirs.count_params() == 23_851_784
+
+
+@pytest.mark.slow
+def test_inception_v3_gflops_are_the_readmes():
+    from resizer import flops
+
+    model = build("classification", "inception_v3", resizer="bilinear", input_size=224, output_size=224)
+    assert round(flops.count_flops(model) / 1e9, 4) == 5.6758

@@ -60,7 +60,7 @@ def paper_rows(table):
 def printed_numbers(raw, names=None):
     """{column: printed string} of a raw row's numbers (metrics and GFLOPs), renamed by `names`."""
     names = names or {}
-    numeric = set(results.METRICS["classification"] + results.METRICS["iqa"]) | {"gflops"} | set(names)
+    numeric = {m for metrics in results.METRICS.values() for m in metrics} | {"gflops"} | set(names)
     return {names.get(k, k): v for k, v in raw.items() if k in numeric}
 
 

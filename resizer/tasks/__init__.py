@@ -27,7 +27,8 @@ class Task:
     make_metrics: () -> fresh evaluation metrics (inside the strategy scope).
     train_metrics: whether make_metrics() are also tracked over training windows (SRCC keeps
       every example: too much per window).
-    metrics: the metric names results.json records, in the order the paper prints them.
+    reported: {Keras metric name (make_metrics): (the name results.json and TensorBoard use, its
+      (low, high) range)}, in the order the paper prints them; `metrics` are those names.
     """
 
     name: str
@@ -35,11 +36,15 @@ class Task:
     make_head: Callable
     make_loss: Callable
     make_metrics: Callable
-    metrics: tuple
+    reported: dict
     num_classes: Optional[int] = None
     head_dropout: Optional[float] = None
     train_metrics: bool = False
     description: str = ""
+
+    @property
+    def metrics(self):
+        return tuple(name for name, _ in self.reported.values())
 
     def check_num_classes(self, num_classes):
         """The head's output count for a requested num_classes (None: the task's default)."""
@@ -56,6 +61,19 @@ class Task:
 
 def register_task(task):
     return REGISTRY.register(task.name, task)
+
+
+LOSS = ("loss", (0.0, float("inf")))  # every evaluation reports its loss too
+
+
+def reported_names():
+    """{Keras metric name: reported name} of every task's metrics, and the loss."""
+    return {"loss": LOSS[0], **{k: name for _, t in REGISTRY.items() for k, (name, _) in t.reported.items()}}
+
+
+def reported_ranges():
+    """{reported name: (low, high)} of every task's metrics, and the loss."""
+    return dict([LOSS] + [entry for _, t in REGISTRY.items() for entry in t.reported.values()])
 
 
 def get(name):

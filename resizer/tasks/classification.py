@@ -23,5 +23,6 @@ def _metrics():
     return [TopKError(1), TopKError(5)]
 
 
-register_task(Task("classification", "logits", _head, _loss, _metrics, metrics=("top1_error_pct", "top5_error_pct"),
+register_task(Task("classification", "logits", _head, _loss, _metrics,
+                   reported={"top1_error": ("top1_error_pct", (0.0, 100.0)), "top5_error": ("top5_error_pct", (0.0, 100.0))},
                    train_metrics=True, description="class logits"))

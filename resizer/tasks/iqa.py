@@ -27,5 +27,6 @@ def _metrics():
     return [PLCC(), SRCC()]
 
 
-register_task(Task("iqa", "scores", _head, _loss, _metrics, metrics=("plcc", "srcc"), num_classes=IQA_BINS,
+register_task(Task("iqa", "scores", _head, _loss, _metrics,
+                   reported={"plcc": ("plcc", (-1.0, 1.0)), "srcc": ("srcc", (-1.0, 1.0))}, num_classes=IQA_BINS,
                    head_dropout=IQA_DROPOUT, description=f"the {IQA_BINS}-bin rating histogram"))

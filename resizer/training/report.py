@@ -10,11 +10,11 @@ import os
 import subprocess
 
 from resizer import results as results_lib
+from resizer import tasks
 from resizer.files import atomic_write_text, read_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-METRIC_NAMES = {"top1_error": "top1_error_pct", "top5_error": "top5_error_pct", "plcc": "plcc", "srcc": "srcc",
-                "loss": "loss"}
+METRIC_NAMES = tasks.reported_names()  # Keras metric name -> the name results.json and TensorBoard use
 
 
 # Flags that define what a model directory's checkpoints are; a restart must not change them.
