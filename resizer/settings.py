@@ -40,19 +40,24 @@ def reuses_a_model(x):
     return evaluation_only(x) and bool(source) and source == _get(x, "init_backbone_from")
 
 
+UNKNOWN = "unknown"
+
+
 def resizer_trained_with(x, source_of):
     """settings.resizer_trained_with: the backbone of the run whose training produced x's resizer.
 
     source_of(value of --init_resizer_from) -> that run (Config-like, Experiment-like or its
     config.json dict), or None when unknown. A run that re-evaluates another run's model
-    (`reuses_a_model`) inherits that run's value: None for a resizer trained from scratch.
+    (`reuses_a_model`) inherits that run's value: None for a resizer trained from scratch, and
+    UNKNOWN where the run it names cannot be read (never None: that would claim "from scratch",
+    and match the Table 6/7 diagonal).
     """
     value = _get(x, "init_resizer_from")
     if not value:
         return None
     source = source_of(value)
     if source is None:
-        return None
+        return UNKNOWN
     return resizer_trained_with(source, source_of) if reuses_a_model(x) else _get(source, "backbone")
 
 

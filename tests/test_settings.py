@@ -39,7 +39,8 @@ def test_the_reevaluation_rule_and_the_backbone_that_trained_the_resizer():
     trained_with = {name: settings.resizer_trained_with(run, runs.get) for name, run in runs.items()}
     # "again" re-evaluates "retuned", whose resizer ResNet-50's run trained.
     assert trained_with == {"scratch": None, "retuned": "resnet50", "again": "resnet50", "assembled": "resnet50"}
-    assert settings.resizer_trained_with({"init_resizer_from": "elsewhere"}, lambda _: None) is None
+    # A run that cannot be read is not "from scratch" (None would match the Table 6/7 diagonal).
+    assert settings.resizer_trained_with({"init_resizer_from": "elsewhere"}, lambda _: None) == settings.UNKNOWN
 
 
 @pytest.mark.parametrize("values", [

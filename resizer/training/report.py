@@ -83,8 +83,7 @@ def _run_config(value, runs_dir):
     else:
         directory = value if os.path.isdir(value) else os.path.dirname(value)
     try:
-        with open(os.path.join(directory, "config.json")) as f:
-            return json.load(f)
+        return json.loads(read_text(os.path.join(directory, "config.json")))
     except (OSError, ValueError):
         return {}
 
@@ -106,7 +105,12 @@ def _init_resizer_backbone(values):
             return experiments.get(value)
         return _run_config(value, values.get("runs_dir", "runs")) or None
 
-    return settings.resizer_trained_with(values, source_of)
+    trained_with = settings.resizer_trained_with(values, source_of)
+    if trained_with == settings.UNKNOWN:
+        print(f"warning: --init_resizer_from={values.get('init_resizer_from')}: its run's config.json cannot be "
+              f"read, so results.json records settings.resizer_trained_with={settings.UNKNOWN!r} (the comparison "
+              "then matches it to no published row)")
+    return trained_with
 
 
 def code_version():
