@@ -6,13 +6,8 @@ resizers it starts from). Each experiment is `done` (its results.json is valid a
 its planned epochs: skipped), `resume` (its model directory exists without a complete
 results.json: training resumes from the directory's checkpoint) or `new`.
 
-Estimated cost of a row: FLOPs per image x images seen. Training counts 3 x forward FLOPs
-per image seen (forward + backward, the usual rule of thumb: backward ~ 2 x forward),
-evaluation 1 x. FLOPs per image come from the paper (the backbone's fixed-resize row at the
-row's output size in a table that prints GFLOPs, TableSpec.prints_flops: Tables 4 and 5,
-plus the learned resizer's convolutions counted from its shape, which reproduces the
-paper's resizer overhead) or, with flops="repo" and for backbones the paper does not
-print, from resizer.flops on the built model. Images seen use nominal split sizes.
+The estimated cost of each row (FLOPs, GPU-hours on a reference card, disk) is
+resizer.cost's.
 """
 
 from __future__ import annotations
@@ -22,90 +17,9 @@ import os
 import shlex
 import subprocess
 
-from resizer import compare, experiments, results, tables
-from resizer.settings import build_kwargs
+from resizer import compare, cost as cost_lib, experiments, results
 
-# Nominal split sizes for the estimate (the runs record the real ones in results.json).
-# AVA: ~255.5k rated photos, ~20k of them in generic_test.jpgl; the exact counts depend on
-# which images of a copy are usable.
-NOMINAL_TRAIN_EXAMPLES = {"imagenet2012": 1_281_167, "ava": 235_500, "cifar10": 50_000}
-NOMINAL_EVAL_EXAMPLES = {"imagenet2012": 50_000, "ava": 20_000, "cifar10": 10_000}
-TRAIN_FLOPS_FACTOR = 3  # forward + backward ~ 3 x forward
-FLOPS_SOURCES = ("paper", "repo")
 TRAIN_SCRIPT, EVAL_SCRIPT = "scripts/train.py", "scripts/eval.py"
-
-
-def resizer_gflops(resizer_input, output, n=16, r=1):
-    """Forward GFLOPs of the learned resizer's convolutions (2 per multiply-add), as the profiler counts.
-
-    7x7 (3->n) and 1x1 (n->n) at the input size; r blocks of two 3x3, one 3x3 (n->n) and the
-    7x7 (n->3) at the output size. 224->224: 1.19, 368->224: 1.64, as the paper's FLOPS differences.
-    """
-    at_input = resizer_input ** 2 * (49 * 3 * n + n * n)
-    at_output = output ** 2 * (r * 2 * 9 * n * n + 9 * n * n + 49 * n * 3)
-    return 2 * (at_input + at_output) / 1e9
-
-
-def _paper_backbone_gflops(backbone, output):
-    """The paper's GFLOPs of a backbone alone at `output` (a fixed-resize row of a table that
-    prints GFLOPs), or None."""
-    for spec in tables.specs():
-        if spec.prints_flops:
-            for row in tables.rows(spec.number):
-                if row.backbone == backbone and row.settings["resizer"] != "learned" and row.settings["output"] == output:
-                    return row.gflops
-    return None
-
-
-def paper_gflops(exp):
-    base = _paper_backbone_gflops(exp.backbone, exp.output)
-    if base is None:
-        return None
-    if exp.resizer != "learned":
-        return base
-    return base + resizer_gflops(exp.resizer_input, exp.output, exp.filters, exp.res_blocks)
-
-
-def repo_gflops(exp):
-    """GFLOPs of the experiment's model as the repo builds it (builds the model: seconds to a minute)."""
-    from resizer import flops, models
-
-    model = models.build(**build_kwargs(exp.settings(), exp.task, exp.info.num_classes))
-    return flops.count_flops(model) / 1e9
-
-
-@dataclasses.dataclass(frozen=True)
-class Cost:
-    gflops: float | None  # forward, per image
-    source: str  # "paper", "paper+resizer convs" or "repo"
-    train_images: float | None  # images seen in training (epochs x train examples)
-    eval_images: int | None
-
-    @property
-    def flops(self):
-        if self.gflops is None or self.train_images is None or self.eval_images is None:
-            return None
-        return self.gflops * 1e9 * (TRAIN_FLOPS_FACTOR * self.train_images + self.eval_images)
-
-
-def estimate(exp, flops_source="paper", repo_cache=None):
-    """The Cost of one experiment (see the module doc for the rule)."""
-    if flops_source not in FLOPS_SOURCES:
-        raise ValueError(f"flops source {flops_source!r}: expected one of {FLOPS_SOURCES}")
-    gflops, source = None, "repo"
-    if flops_source == "paper":
-        gflops, source = paper_gflops(exp), "paper" if exp.resizer != "learned" else "paper+resizer convs"
-    if gflops is None:  # a backbone or size the paper does not print (demo, CIFAR-10 sizes)
-        cache = {} if repo_cache is None else repo_cache
-        key = (exp.task, exp.backbone, exp.resizer, exp.resizer_input, exp.output, exp.filters, exp.res_blocks,
-               exp.distortion)
-        if key not in cache:
-            cache[key] = repo_gflops(exp)
-        gflops, source = cache[key], "repo"
-    train_examples = NOMINAL_TRAIN_EXAMPLES.get(exp.dataset)
-    eval_examples = NOMINAL_EVAL_EXAMPLES.get(exp.dataset)
-    train_images = None if train_examples is None else exp.train_epochs * train_examples
-    return Cost(gflops, source, train_images, eval_examples)
 
 
 def select(table, backbone=None):
@@ -161,13 +75,15 @@ class Step:
     experiment: object  # experiments.Experiment
     state: str
     commands: tuple
-    cost: Cost
+    cost: cost_lib.Cost
 
 
-def plan(table, backbone=None, runs_dir="runs", flops_source="paper", python="python"):
+def plan(table, backbone=None, runs_dir="runs", flops_source="paper", python="python", disk=False):
+    """The table's Steps in run order; disk=True also sizes each row's model directory (builds
+    each model once, a second or two each)."""
     cache = {}
     return [Step(exp, state(exp, runs_dir), tuple(commands(exp, runs_dir, python)),
-                 estimate(exp, flops_source, cache))
+                 cost_lib.estimate(exp, flops_source, cache, disk=disk))
             for exp in select(table, backbone)]
 
 
@@ -180,28 +96,42 @@ def _si(value, unit=""):
     return f"{value:.3g} {unit}".strip()
 
 
-def describe(step):
+def _hours(hours):
+    return "?" if hours is None else f"{hours:.3g}" if hours >= 0.1 else "<0.1"
+
+
+def describe(step, card):
     """One comment line: the experiment, its state and its estimated cost."""
     c = step.cost
     gflops = "?" if c.gflops is None else f"{c.gflops:.2f}"
+    disk = "" if c.disk_bytes is None else f", {_si(c.disk_bytes, 'B')} disk"
     return (f"# {step.experiment.name} [{step.state}]: {gflops} GFLOPs/image ({c.source}) x "
-            f"({TRAIN_FLOPS_FACTOR} x {_si(c.train_images)} train + {_si(c.eval_images)} eval images) "
-            f"= {_si(c.flops, 'FLOPs')}")
+            f"({cost_lib.TRAIN_FLOPS_FACTOR} x {_si(c.train_images)} train + {_si(c.eval_images)} eval images) "
+            f"= {_si(c.flops, 'FLOPs')} ~ {_hours(c.gpu_hours(card))} GPU-hours{disk}")
 
 
-def format_dry_run(steps):
-    """A shell script: per experiment a cost comment and its commands (done ones commented out)."""
+def format_dry_run(steps, card=None):
+    """A shell script: per experiment a cost comment and its commands (done ones commented out),
+    then the card the GPU-hours are for and the totals of what is left to run."""
+    card = card or cost_lib.card()
     lines = []
     for step in steps:
-        lines.append(describe(step))
+        lines.append(describe(step, card))
         prefix = "# done: " if step.state == "done" else ""
         lines += [prefix + cmd for cmd in step.commands]
     todo = [s for s in steps if s.state != "done"]
-    total = sum(s.cost.flops for s in todo if s.cost.flops is not None)
+    known = [s.cost for s in todo if s.cost.flops is not None]
     images = sum(s.cost.train_images for s in todo if s.cost.train_images is not None)
-    unknown = sum(1 for s in todo if s.cost.flops is None)
+    unknown = len(todo) - len(known)
+    sized = [s.cost.disk_bytes for s in todo if s.cost.disk_bytes is not None]
+    disk = f", {_si(sum(sized), 'B')} of model directories (the dataset aside)" if sized else ""
+    lines.append(f"# GPU-hours on {card.label} ({card.reference} trains at {card.images_per_second:g} images/s there: "
+                 f"{card.source}), scaled by FLOPs; lower bounds for MobileNet-v2 and learned-resizer rows "
+                 "(resizer/cost.py)")
     lines.append(f"# {len(todo)} of {len(steps)} experiments to run: {_si(images)} training images, "
-                 f"~{_si(total, 'FLOPs')}" + (f" ({unknown} without an estimate)" if unknown else ""))
+                 f"~{_si(sum(c.flops for c in known), 'FLOPs')}, "
+                 f"~{_hours(sum(c.gpu_hours(card) for c in known))} GPU-hours{disk}"
+                 + (f" ({unknown} without an estimate)" if unknown else ""))
     return "\n".join(lines) + "\n"
 
 

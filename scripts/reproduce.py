@@ -10,8 +10,9 @@ the resizers it starts from. Experiments whose results.json is complete are skip
 interrupted ones resume from their model directory's checkpoint. --dry_run prints a shell
 script instead: one command per experiment (train.py, which evaluates at the end; eval.py for
 evaluation-only rows), each experiment preceded by a
-comment with its state and estimated cost (FLOPs per image x images seen; see
-resizer/table_runner.py for the rule).
+comment with its state and estimated cost: FLOPs per image x images seen, the GPU-hours
+that is on a reference card (--card, or --images_per_second measured on yours) and the
+disk of its model directory (resizer/cost.py has the rules).
 
 --suite runs a suite of resizer.suites instead (each run through the training loop,
 finished runs skipped), writes its results under --results_dir/<suite>/ (--size tiny: <suite>_tiny/) and prints its table.
@@ -24,14 +25,19 @@ import sys
 
 from absl import app, flags
 
-from resizer import compare, suites, table_runner, tables
+from resizer import compare, cost, suites, table_runner, tables
 
 _TABLE = flags.DEFINE_integer("table", None, f"Paper table to reproduce ({', '.join(map(str, tables.numbers()))}).")
 _BACKBONE = flags.DEFINE_string("backbone", None, "Only this backbone's rows (their dependencies still run).")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the commands and their estimated cost; run nothing.")
 _RUNS_DIR = flags.DEFINE_string("runs_dir", "runs", "Root of the model directories (runs/<experiment>).")
-_FLOPS = flags.DEFINE_enum("flops", "paper", table_runner.FLOPS_SOURCES, "FLOPs per image of the estimate: the paper's "
+_FLOPS = flags.DEFINE_enum("flops", "paper", cost.FLOPS_SOURCES, "FLOPs per image of the estimate: the paper's "
                            "tables (+ the resizer's convolutions), or counted on the repo's model (slow).")
+_CARD = flags.DEFINE_enum("card", cost.DEFAULT_CARD, tuple(cost.CARDS), "--dry_run: the reference card of the "
+                          "GPU-hours (published ResNet-50 training throughputs, resizer/cost.py).")
+_IMAGES_PER_SECOND = flags.DEFINE_float(
+    "images_per_second", None, "--dry_run: GPU-hours from your own card instead: the images/s it trains our "
+    "ResNet-50 at 224 (python scripts/bench_train.py --backbones=resnet50 --sizes=224 on it).")
 _SUITE = flags.DEFINE_enum("suite", None, tuple(suites.SUITES), "Run this suite instead of a paper table.")
 _SIZE = flags.DEFINE_enum("size", "full", ("full", "tiny"), "--suite: full (the measured suite) or tiny (seconds).")
 _ROWS = flags.DEFINE_list("rows", [], "--suite: only these rows (empty: all).")
@@ -58,11 +64,13 @@ def main(argv):
         raise app.UsageError("set --table (4..9) or --suite")
     python = "python" if _DRY_RUN.value else sys.executable
     try:
-        steps = table_runner.plan(_TABLE.value, _BACKBONE.value, _RUNS_DIR.value, _FLOPS.value, python=python)
+        card = cost.card(_CARD.value, _IMAGES_PER_SECOND.value)
+        steps = table_runner.plan(_TABLE.value, _BACKBONE.value, _RUNS_DIR.value, _FLOPS.value, python=python,
+                                  disk=_DRY_RUN.value)
     except ValueError as e:
         raise app.UsageError(str(e))
     if _DRY_RUN.value:
-        print(table_runner.format_dry_run(steps), end="")
+        print(table_runner.format_dry_run(steps, card), end="")
         return
     failed = table_runner.execute(steps)
     os.makedirs(_RUNS_DIR.value, exist_ok=True)  # the report of a sweep that failed at once

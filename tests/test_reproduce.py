@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from resizer import experiments, paper, results, table_runner, tables
+from resizer import experiments, results, table_runner, tables
 from test_compare import ROOT, make_results
 
 
@@ -23,26 +23,6 @@ def test_dependencies_run_first():
         table_runner.select(4, "efficientnet_b0")
     with pytest.raises(ValueError, match="no experiments reproduce table 3"):
         table_runner.select(3)
-
-
-def test_resizer_flops_formula_reproduces_the_papers_overhead():
-    t4 = paper.load(4)
-    base = {r["model"]: r["gflops"] for r in t4 if r["resizer"] == "bilinear" and r["output"] == 224}
-    for r in t4:
-        if r["resizer"] == "proposed":
-            overhead = r["gflops"] - base[r["model"]]
-            assert table_runner.resizer_gflops(r["resizer_input"], 224) == pytest.approx(overhead, abs=0.011), r
-
-
-def test_cost_estimate_of_a_row():
-    exp = experiments.get("table4/resnet50/proposed_368")
-    cost = table_runner.estimate(exp)
-    assert cost.gflops == pytest.approx(8.61, abs=0.005) and cost.source == "paper+resizer convs"
-    assert cost.train_images == exp.train_epochs * table_runner.NOMINAL_TRAIN_EXAMPLES["imagenet2012"]
-    assert cost.flops == pytest.approx(cost.gflops * 1e9 * (3 * cost.train_images + 50_000))
-    t9 = table_runner.estimate(experiments.get("table9/resnet50/downscale4x"))  # 56 -> 224 up-scaling resizer
-    assert t9.gflops == pytest.approx(6.97 + table_runner.resizer_gflops(56, 224))
-    assert table_runner.estimate(experiments.get("table5/efficientnet_b0/bicubic_448")).gflops == 2.96
 
 
 def _write(runs, name, **kw):
@@ -79,7 +59,8 @@ def test_dry_run_prints_runnable_commands_and_comments(tmp_path):
     diag = f"--flagfile=configs/table6/resnet50/from_resnet50.flags --runs_dir={runs}"
     assert f"python scripts/train.py {diag}" not in lines and f"python scripts/eval.py {diag}" in lines
     assert f"# done: python scripts/train.py --flagfile=configs/table4/resnet50/bilinear_224.flags --runs_dir={runs}" in lines
-    assert lines[-1].startswith("# 11 of 12 experiments to run:")
+    assert lines[-2].startswith("# GPU-hours on 1x A100 40GB, TF32 + XLA (ResNet-50 v1.5 trains at 808 images/s")
+    assert lines[-1].startswith("# 11 of 12 experiments to run:") and " GPU-hours" in lines[-1]
 
 
 def test_execute_skips_what_starts_from_a_failure(tmp_path):
@@ -97,10 +78,18 @@ def test_execute_skips_what_starts_from_a_failure(tmp_path):
 
 
 def test_reproduce_script_dry_run(tmp_path):
-    out = subprocess.run([sys.executable, "scripts/reproduce.py", "--table=9", "--dry_run",
+    out = subprocess.run([sys.executable, "scripts/reproduce.py", "--table=9", "--dry_run", "--card=v100-fp32",
                           f"--runs_dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
+    # ResNet-50 v2 at 224 for 100 epochs on a V100 (412 images/s of the 8.18-GFLOP v1.5), 4 checkpoints of
+    # 25.6 M weights + their momentum in float32.
     assert lines[0].startswith("# table4/resnet50/bilinear_224 [new]: 6.97 GFLOPs/image (paper)")
+    assert lines[0].endswith("= 2.68 EFLOPs ~ 73.6 GPU-hours, 819 MB disk"), lines[0]
     assert sum(l.startswith("python scripts/train.py --flagfile=configs/") for l in lines) == 4
-    assert lines[-1].startswith("# 4 of 4 experiments to run")
+    assert lines[-2].startswith("# GPU-hours on 1x V100 16GB, FP32 + XLA (ResNet-50 v1.5 trains at 412 images/s")
+    assert lines[-1] == ("# 4 of 4 experiments to run: 167 M training images, ~3.61 EFLOPs, ~99.3 GPU-hours, "
+                         "3.28 GB of model directories (the dataset aside)")
+    bad = subprocess.run([sys.executable, "scripts/reproduce.py", "--table=9", "--dry_run", "--images_per_second=0"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and "images_per_second must be > 0" in bad.stderr and "Traceback" not in bad.stderr
