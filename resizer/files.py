@@ -23,6 +23,11 @@ def is_remote(path):
     return "://" in str(path)
 
 
+def expand_user(path):
+    """`~` expanded in a local path; a URL is returned as it is (`~` means nothing to a store)."""
+    return path if is_remote(path) else os.path.expanduser(path)
+
+
 def read_text(path):
     """A file's text, local or gfile (FileNotFoundError when missing, like open())."""
     if not is_remote(path):

@@ -1,12 +1,16 @@
-"""The pre-resized cache: equal to the pipeline it replaces, resumable, atomic, and its script."""
+"""The pre-resized cache: equal to the pipeline it replaces, resumable, atomic, and its script;
+also on a tf.io.gfile store (TensorFlow's in-memory ram://, per process)."""
 
 import os
 import subprocess
 import sys
+import uuid
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from resizer import files
 from resizer.data import cache, make_dataset, testing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -122,3 +126,87 @@ def test_prepare_data_script_on_a_mini_ava(tmp_path):
     assert "ava test: skipped images: 1 undecodable" in lines[summary[0] + 1]
     assert "train-full-32px-bicubic-raw: 5 examples" in result.stdout
     assert "test-central-32px-bicubic-raw: 3 examples" in result.stdout
+
+
+@pytest.fixture
+def ram_cache(tmp_path, monkeypatch):
+    """A fresh ram:// cache directory; the working directory is an empty folder, so a URL taken
+    for a local path (a "ram:" folder) shows."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    yield f"ram://{uuid.uuid4().hex}/cache"
+    assert os.listdir(cwd) == []
+
+
+def test_a_cache_on_a_gfile_store_reads_as_the_same_cache_written_locally(prepared, tmp_path, ram_cache):
+    local = str(tmp_path / "local")
+    for cache_dir in (local, ram_cache):
+        for split in ("validation", "train"):
+            cache.write("imagenet2012", split, data_dir=prepared, cache_dir=cache_dir, size=48, fmt="raw",
+                        examples_per_shard=4)
+    path = f"{ram_cache}/imagenet2012/validation-central-48px-bilinear-raw"
+    assert sorted(tf.io.gfile.listdir(path)) == sorted(os.listdir(local + path[len(ram_cache):]))
+    assert cache.disk_bytes(path) == cache.disk_bytes(local + path[len(ram_cache):]) > 0
+    assert list(cache.complete_caches(ram_cache, "imagenet2012", "validation")) == [path]
+    for training, split in ((False, "validation"), (True, "train")):
+        read = [_images(prepared, split, training=training, cache_dir=d, seed=3)
+                for d in (local, ram_cache)]
+        np.testing.assert_array_equal(read[1][0], read[0][0])
+        np.testing.assert_array_equal(read[1][1], read[0][1])
+        assert read[1][2] == read[0][2] == (6 if split == "validation" else 12)
+
+
+def test_an_interrupted_cache_write_on_a_gfile_store_resumes(prepared, ram_cache, monkeypatch):
+    written = []
+
+    def interrupted_at_the_second_shard(path, write_fn):
+        written.append(os.path.basename(path))
+        if len(written) == 2:
+            def partial(tmp):
+                with tf.io.gfile.GFile(tmp, "w") as f:
+                    f.write("part of a shard")
+                raise KeyboardInterrupt
+            return files.atomic_write(path, partial)
+        return files.atomic_write(path, write_fn)
+
+    monkeypatch.setattr(cache, "atomic_write", interrupted_at_the_second_shard)
+    with pytest.raises(KeyboardInterrupt):
+        cache.write("imagenet2012", "train", data_dir=prepared, cache_dir=ram_cache, size=32, examples_per_shard=5)
+    path = f"{ram_cache}/imagenet2012/train-full-32px-bilinear-jpeg"
+    # The shard being written when it stopped is not there, not even its temporary.
+    assert sorted(tf.io.gfile.listdir(path)) == [cache.PLAN_FILE, "shard-00000-of-00003.tfrecord"]
+    assert cache.complete_caches(ram_cache, "imagenet2012", "train") == {}
+    written.clear()
+    monkeypatch.setattr(cache, "atomic_write", lambda path, fn: (written.append(os.path.basename(path)),
+                                                                 files.atomic_write(path, fn)))
+    cache.write("imagenet2012", "train", data_dir=prepared, cache_dir=ram_cache, size=32, examples_per_shard=5)
+    assert written == ["shard-00001-of-00003.tfrecord", "shard-00002-of-00003.tfrecord"]  # shard 0 kept
+    assert sorted(tf.io.gfile.listdir(path)) == sorted(
+        [cache.INFO_FILE, cache.PLAN_FILE] + [f"shard-0000{i}-of-00003.tfrecord" for i in range(3)])
+    assert cache.complete_caches(ram_cache, "imagenet2012", "train")[path]["num_examples"] == 12
+    _, labels, count = _images(prepared, "train", input_size=32, cache_dir=ram_cache)  # once, in order
+    assert count == len(labels) == 12
+
+
+def test_default_cache_dir_and_cache_paths_on_a_gfile_store(monkeypatch):
+    monkeypatch.setenv(cache.ENV_CACHE_DIR, "ram://bucket/cache")
+    assert cache.default_cache_dir("/data") == "ram://bucket/cache"
+    monkeypatch.delenv(cache.ENV_CACHE_DIR)
+    assert cache.default_cache_dir("ram://bucket/data") == "ram://bucket/data/resizer_cache"
+    options = dict(mode="full", size=8, interpolation="bilinear", fmt="raw")
+    assert cache.cache_path("ram://b/~c", "ava", "train", **options) == "ram://b/~c/ava/train-full-8px-bilinear-raw"
+    assert cache.cache_path("~/c", "ava", "train", **options) == os.path.expanduser("~/c/ava/train-full-8px-bilinear-raw")
+
+
+def test_prepare_data_script_writes_a_cache_to_a_gfile_store(prepared, tmp_path):
+    # ram:// lives in one process: the script's own summary (read back from the store) shows it.
+    url = f"ram://{uuid.uuid4().hex}/cache"
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "scripts/prepare_data.py"), "--dataset=imagenet2012",
+         f"--data_dir={prepared}", "--size=32", "--splits=validation", "--format=raw", "--examples_per_shard=4"],
+        cwd=tmp_path, env=dict(os.environ, RESIZER_CACHE_DIR=url), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"cache {url}/imagenet2012/validation-central-32px-bilinear-raw: 6 examples, " in \
+        result.stdout, result.stdout
+    assert os.listdir(tmp_path) == []

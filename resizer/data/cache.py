@@ -2,9 +2,31 @@
 does not decode full-size JPEGs again for every run.
 
 Layout: `<cache_dir>/<dataset>/<split>-<mode>-<size>px-<interpolation>-<format>/`
-holding `shard-NNNNN-of-MMMMM.tfrecord` files and `cache_info.json` (written last: a
-cache without it is incomplete). Shards are written to a temporary name and renamed, so
-an interrupted run resumes where it stopped (complete shards are skipped).
+holding `cache_plan.json` (written first: what the shards hold), the
+`shard-NNNNN-of-MMMMM.tfrecord` files and `cache_info.json` (written last: a cache without
+it is incomplete and is never read). Each shard is written under a temporary name beside it
+(`.shard-...tmp`) and renamed to its own name only once it is whole, so a shard that exists
+is complete and an interrupted run resumes where it stopped (existing shards are skipped).
+
+`cache_dir` is a local path (`~` expanded) or a tf.io.gfile URL (`gs://`, `ram://`, ...):
+every file operation here goes through tf.io.gfile or resizer.files. What holds where:
+  local: the rename is POSIX's, atomic.
+  gs://: a rename is a copy of the whole object and then a delete of the temporary; an
+    object is visible only once its upload has finished, so a reader (or a resumed write)
+    sees a shard whole or not at all. A kill between the copy and the delete leaves a
+    complete shard plus its `.shard-...tmp` object, which no reader lists.
+  ram:// (TensorFlow's in-memory store, per process): the rename moves the entry under the
+    store's lock, so it is atomic; a file is visible under its name from the moment it is
+    opened and grows while written (and "w" appends to an existing file rather than
+    truncating it), which is why nothing is ever written directly under a shard's name.
+  a store without rename (none known to TF today): resizer.files writes the shard under
+    its own name and checks its size; a write killed there leaves a partial shard that a
+    resume would keep. Delete that cache's directory after such a kill.
+On every store: a killed write may leave `.shard-...tmp` temporaries (never read; safe to
+delete while no write runs). There is no lock and no exclusive create: two writers of one
+cache with the same settings each rename whole shards into place (the last wins); the
+cache_plan.json check that refuses other settings is check-then-write, so two writers
+started at the same moment with different settings are not caught.
 
 Modes:
   central: the evaluation crop and pre-resize already applied (exactly what the eval
@@ -20,7 +42,6 @@ decoding at all). docs/data.md has the measured speeds and sizes.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import json
 import os
 
@@ -30,7 +51,7 @@ from absl import logging
 
 from resizer import interpolation as interpolation_lib
 from resizer.data import registry
-from resizer.files import atomic_write, atomic_write_text
+from resizer.files import atomic_write, atomic_write_text, expand_user, read_text
 
 ENV_CACHE_DIR = "RESIZER_CACHE_DIR"
 FORMATS = ("jpeg", "raw")
@@ -50,7 +71,7 @@ class Layout:
 
 
 def default_cache_dir(data_dir=None):
-    """$RESIZER_CACHE_DIR, else <data_dir>/resizer_cache."""
+    """$RESIZER_CACHE_DIR, else <data_dir>/resizer_cache (either may be a gfile URL)."""
     from resizer.data.tfds_source import resolve_data_dir
 
     return os.environ.get(ENV_CACHE_DIR) or os.path.join(resolve_data_dir(data_dir), "resizer_cache")
@@ -58,11 +79,16 @@ def default_cache_dir(data_dir=None):
 
 def disk_bytes(path):
     """Bytes of the cache's shard files."""
-    return sum(os.path.getsize(f) for f in glob.glob(os.path.join(path, "shard-*.tfrecord")))
+    return sum(tf.io.gfile.stat(f).length for f in _shards(path))
+
+
+def _shards(path):
+    """The cache's shard files, sorted (temporaries, named .shard-..., are not among them)."""
+    return sorted(tf.io.gfile.glob(os.path.join(path, "shard-*.tfrecord")))
 
 
 def cache_path(cache_dir, dataset, split, *, mode, size, interpolation, fmt):
-    return os.path.join(os.path.expanduser(cache_dir), dataset, f"{split}-{mode}-{size}px-{interpolation}-{fmt}")
+    return os.path.join(expand_user(cache_dir), dataset, f"{split}-{mode}-{size}px-{interpolation}-{fmt}")
 
 
 def default_mode(split):
@@ -127,15 +153,14 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
     _, total = module.source(split, data_dir, decode=False, num_examples=num_examples, **source_options)
     num_shards = -(-total // examples_per_shard)
     path = cache_path(cache_dir, dataset, split, mode=mode, size=size, interpolation=interpolation, fmt=fmt)
-    os.makedirs(path, exist_ok=True)
+    tf.io.gfile.makedirs(path)
     # What the shards hold is fixed before the first is written: a resumed write with other
     # settings would mix shards of two layouts under one name, so it is refused.
     plan = {"num_examples": total, "examples_per_shard": examples_per_shard, "source_options": source_options,
             "subset": bool(num_examples)}
     plan_path = os.path.join(path, PLAN_FILE)
-    if os.path.exists(plan_path):
-        with open(plan_path) as f:
-            earlier = json.load(f)
+    if tf.io.gfile.exists(plan_path):
+        earlier = json.loads(read_text(plan_path))
         if earlier != plan:
             raise ValueError(f"the cache {path} was started with {earlier}, not {plan}: delete that directory "
                              "to rewrite it, or keep the settings it was started with.")
@@ -146,7 +171,7 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
     spec = {k: {"dtype": v.dtype.name, "shape": v.shape.as_list()} for k, v in first.map(encode).element_spec.items()}
     for index in range(num_shards):
         shard = os.path.join(path, _shard_name(index, num_shards))
-        if os.path.exists(shard):
+        if tf.io.gfile.exists(shard):
             continue
         count = min(examples_per_shard, total - index * examples_per_shard)
         ds, _ = module.source(split, data_dir, decode=False, skip=index * examples_per_shard,
@@ -167,21 +192,15 @@ def write(dataset, split, *, data_dir, cache_dir, size, mode=None, interpolation
         "num_shards": num_shards, "examples_per_shard": examples_per_shard, "features": spec,
         "source_options": source_options, "subset": bool(num_examples), "eval_crop": info.eval_crop_name,
     }
-
-    def write_info(tmp):
-        with open(tmp, "w") as f:
-            json.dump(description, f, indent=2, sort_keys=True)
-
-    atomic_write(os.path.join(path, INFO_FILE), write_info)
+    atomic_write_text(os.path.join(path, INFO_FILE), json.dumps(description, indent=2, sort_keys=True))
     return path
 
 
 def complete_caches(cache_dir, dataset, split):
     """{path: cache_info} of the complete caches of a split."""
     found = {}
-    for info_path in glob.glob(os.path.join(os.path.expanduser(cache_dir), dataset, f"{split}-*", INFO_FILE)):
-        with open(info_path) as f:
-            found[os.path.dirname(info_path)] = json.load(f)
+    for info_path in tf.io.gfile.glob(os.path.join(expand_user(cache_dir), dataset, f"{split}-*", INFO_FILE)):
+        found[os.path.dirname(info_path)] = json.loads(read_text(info_path))
     return found
 
 
@@ -225,7 +244,7 @@ def read(cache_dir, dataset, split, *, input_size, interpolation, training, num_
     path, description = choose(cache_dir, dataset, split, input_size=input_size, interpolation=interpolation,
                                training=training, source_options=source_options, num_examples=num_examples,
                                eval_crop=eval_crop)
-    files = sorted(glob.glob(os.path.join(path, "shard-*.tfrecord")))
+    files = _shards(path)
     if len(files) != description["num_shards"]:
         raise FileNotFoundError(f"cache {path} lists {description['num_shards']} shards but has {len(files)}; "
                                 "write it again with scripts/prepare_data.py (it resumes).")

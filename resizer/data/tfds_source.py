@@ -20,6 +20,8 @@ from typing import Callable, Optional
 import tensorflow as tf
 from absl import logging
 
+from resizer.files import is_remote
+
 ENV_DATA_DIR = "RESIZER_DATA_DIR"
 WORKSPACE = "WORKSPACE.md"
 
@@ -27,6 +29,8 @@ WORKSPACE = "WORKSPACE.md"
 def resolve_data_dir(data_dir=None):
     """The data directory: the argument, else $RESIZER_DATA_DIR, $TFDS_DATA_DIR, ~/tensorflow_datasets."""
     chosen = data_dir or os.environ.get(ENV_DATA_DIR) or os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets"
+    if is_remote(chosen):  # abspath would turn gs://b/d into <cwd>/gs:/b/d
+        return chosen
     return os.path.abspath(os.path.expanduser(chosen))
 
 
