@@ -191,10 +191,11 @@ def test_prepared_folder_can_be_cached_and_read_from_the_cache(folder, tmp_path)
     _, data_dir, _ = folder
     path = cache.write("image_folder/pets", "test", data_dir=data_dir, cache_dir=str(tmp_path), size=24)
     assert cache.complete_caches(str(tmp_path), "image_folder/pets", "test")[path]["num_examples"] == 2
+    # deterministic: the two pipelines are compared example by example (parallel decoding may reorder).
     ds, count = make_dataset("image_folder/pets", "test", data_dir=data_dir, training=False, input_size=24,
-                             batch_size=4, cache_dir=str(tmp_path))
+                             batch_size=4, cache_dir=str(tmp_path), deterministic=True)
     direct, _ = make_dataset("image_folder/pets", "test", data_dir=data_dir, training=False, input_size=24,
-                             batch_size=4)
+                             batch_size=4, deterministic=True)
     (cached_images, cached_labels), (images, labels) = next(iter(ds)), next(iter(direct))
     assert count == 2 and cached_labels.numpy().tolist() == labels.numpy().tolist()
     assert np.abs(cached_images.numpy() - images.numpy()).mean() < 0.03  # JPEG-coded copy of the same crop
