@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import textwrap
 from dataclasses import dataclass, field
 
 from resizer import results, settings, tables
@@ -235,6 +236,9 @@ def build_report(results_dir, numbers=None, gflops_of_row=None):
 
 
 def _why_unmatched(data):
+    if data["smoke"]:
+        return (f"a --smoke run of {data['experiment']} ({data['training']['steps']} steps on generated data): it "
+                "shows that the row runs; its numbers mean nothing")
     if data["table"] is None:
         return f"table is null: a run of our own ({data['experiment']}), not a paper row"
     expected = tables.datasets(data["task"])
@@ -294,20 +298,94 @@ def _summary(report):
             + ", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
-def format_text(report):
-    """Aligned plain-text tables, one per section."""
+def _text_header(section):
+    """(group, name) of each of _columns(section): the text table's two header lines, so that a
+    metric's paper / ours / delta sit under one label instead of repeating it."""
+    header = [("", "row"), ("", "run")]
+    for m in section.metrics:
+        header += [(METRIC_LABELS[m], "paper"), ("", "ours"), ("", "delta")]
+    return header + [("", "status"), ("", "epochs"), ("", "steps"), ("images", "train"), ("", "eval"),
+                     ("GFLOPs", "paper"), ("", "repo"), ("", "notes")]
+
+
+def _units(section):
+    """Column indices of _columns(section) that stay side by side: (row, run) first, each metric's
+    (paper, ours, delta), then the rest in pairs of a kind; notes last."""
+    units, i = [(0, 1)], 2
+    for _ in section.metrics:
+        units.append((i, i + 1, i + 2))
+        i += 3
+    status, epochs, steps, train, evaluated, gflops_paper, gflops_repo, notes = range(i, i + 8)
+    return units + [(status,), (epochs, steps), (train, evaluated), (gflops_paper, gflops_repo), (notes,)]
+
+
+def _blocks(units, widths, width):
+    """Units grouped into blocks of at most `width` characters, the (row, run) unit repeated in
+    each; a unit wider than what is left starts the next block (None: one block)."""
+    key, rest = units[0], units[1:]
+    if width is None:
+        return [[*key, *(i for u in rest for i in u)]]
+    key_width = sum(widths[i] + 2 for i in key)
+    blocks, current, used = [], [], key_width
+    for unit in rest:
+        size = sum(widths[i] + 2 for i in unit)
+        if current and used + size - 2 > width:
+            blocks.append(current)
+            current, used = [], key_width
+        current += unit
+        used += size
+    blocks.append(current)
+    return [[*key, *block] for block in blocks]
+
+
+def _aligned(groups, header, rows, width):
+    """Aligned lines of one block under its two header lines; a last column that does not fit in
+    `width` wraps."""
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    indent = sum(w + 2 for w in widths[:-1])
+    room = None if width is None else max(20, width - indent)
+    if room is not None and widths[-1] > room:
+        widths[-1] = max(room, len(header[-1]))
+    out = []
+    if any(groups):
+        out.append("  ".join(g.ljust(w) for g, w in zip(groups, widths)).rstrip())
+    for n, row in enumerate([header] + rows):
+        last = textwrap.wrap(row[-1], widths[-1]) if row[-1] and len(row[-1]) > widths[-1] else [row[-1]]
+        out.append("  ".join(c.ljust(w) for c, w in zip(row[:-1] + [last[0]], widths)).rstrip())
+        out += [" " * indent + more for more in last[1:]]
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def format_text(report, width=None):
+    """Aligned plain-text tables, one per section, without the columns that are empty in all of
+    its lines. With `width` (a terminal's), a section wider than that is printed as several
+    blocks of columns that each fit, the row and run columns repeated, and long notes wrap."""
     out = []
     for section in report.sections:
-        cols = _columns(section)
-        rows = [cols] + [_cells(section, line) for line in section.lines]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
+        groups, names = zip(*_text_header(section))
+        rows = [_cells(section, line) for line in section.lines]
+        filled = {i for i in range(len(names)) if i == 0 or any(r[i] for r in rows)}
+        units, labels = [], {}
+        for unit in _units(section):
+            kept = tuple(i for i in unit if i in filled)
+            if kept:  # a unit's label moves to its first kept column (GFLOPs "repo" without "paper")
+                units.append(kept)
+                labels[kept[0]] = groups[unit[0]]
+        groups = [labels.get(i, "") for i in range(len(names))]
+        widths = [max(len(r[i]) for r in [names] + rows) for i in range(len(names))]
         out.append(section.title)
-        for i, r in enumerate(rows):
-            out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-            if i == 0:
-                out.append("  ".join("-" * w for w in widths))
+        for n, block in enumerate(_blocks(units, widths, width)):
+            if n:
+                out.append("")
+            out += _aligned([groups[i] for i in block], [names[i] for i in block],
+                            [[r[i] for i in block] for r in rows], width)
         out.append("")
-    return "\n".join(out + [_summary(report)] + _footer(report)) + "\n"
+    footer = _footer(report)
+    if width is not None:
+        footer = [wrapped for line in footer for wrapped in textwrap.wrap(line, width, subsequent_indent="  ")]
+    return "\n".join(out + [_summary(report)] + footer) + "\n"
 
 
 def _md_escape(cell):

@@ -15,7 +15,6 @@ module imports neither TensorFlow nor any registry.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from typing import Optional
 
 from resizer import tables as _tables
@@ -359,8 +358,10 @@ def for_script(argv, flag_values=None):
         row, cfg = from_flags(fv, with_row=True)
     except ValueError as e:
         raise app.UsageError(str(e)) from None
-    if cfg.smoke:  # what it means is said by resizer.training.smoke when the run starts
-        print(f"smoke run changes: {', '.join(smoke_changes(row, cfg))}", file=sys.stderr)
+    if cfg.smoke:  # said here, with what it changes; the training and evaluation loops then stay quiet
+        from resizer.training import smoke as smoke_note
+
+        smoke_note.say_note(cfg, changes=smoke_changes(row, cfg))
     return cfg
 
 

@@ -14,7 +14,13 @@ import math
 from resizer import resizers, tasks
 from resizer.files import atomic_write_text, read_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# What changed from each older version: a file of that version is refused with this, and how to
+# rewrite it (its numbers are still right; the settings it records are named differently).
+OLDER_VERSIONS = {
+    1: "version 1 files name the resizer's origin settings.init_resizer_from (now resizer_trained_with) "
+       "or lack the smoke field",
+}
 
 TASKS = tasks.names()
 METRICS = {name: task.metrics for name, task in tasks.REGISTRY.items()}  # what each task's results report
@@ -27,7 +33,9 @@ _opt_str = (str, type(None))
 SCHEMA = {
     "schema_version": (int, f"always {SCHEMA_VERSION}"),
     "experiment": (str, "the flag file's name under configs/, e.g. table4/resnet50/proposed_368"),
-    "table": (_opt_int, "the paper table the run reproduces (4..9), or null for runs of our own"),
+    "table": (_opt_int, "the paper table the run reproduces (4..9), or null for runs of our own and smoke runs"),
+    "smoke": (bool, "true for a --smoke run (generated data, a few steps): its numbers only show that the "
+                    "row's configuration runs"),
     "task": (str, "classification or iqa"),
     "dataset": (str, "imagenet2012, ava, cifar10, imagenette, synthetic (the demo and --smoke runs), or "
                 "image_folder/<name>, iqa_csv/<name> (a user's prepared data, docs/your-data.md)"),
@@ -112,6 +120,11 @@ def _check_values(results, errors):
 
 def validate(results):
     """Raises ValueError listing every problem of a results dict; returns it unchanged if valid."""
+    version = results.get("schema_version") if isinstance(results, dict) else None
+    if version in OLDER_VERSIONS:
+        raise ValueError(f"results.json of schema version {version}, this code reads {SCHEMA_VERSION} "
+                         f"({OLDER_VERSIONS[version]}): rewrite it with `python scripts/eval.py --flagfile=<its "
+                         "flag file>` (the checkpoint is re-evaluated, nothing is retrained)")
     errors = []
     _check(results, SCHEMA, "", errors)
     if not errors:

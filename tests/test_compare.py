@@ -25,7 +25,8 @@ def make_results(task="classification", table=4, backbone="resnet50", resizer="l
         metrics = {"top1_error_pct": 23.0, "top5_error_pct": 6.7} if task == "classification" else \
             {"plcc": 0.675, "srcc": 0.644}
     data = {
-        "schema_version": results.SCHEMA_VERSION, "experiment": experiment, "table": table, "task": task,
+        "schema_version": results.SCHEMA_VERSION, "experiment": experiment, "table": table, "smoke": False,
+        "task": task,
         "dataset": dataset or tables.datasets(task)[0], "split": "validation", "split_size": 50000,
         "full_split": full_split,
         "settings": {"backbone": backbone, "resizer": resizer, "resizer_input": resizer_input if learned else None,
@@ -185,6 +186,13 @@ def test_runs_matching_no_row_are_reported_with_the_reason(tmp_path):
     report = compare.build_report(str(tmp_path), (4,))
     why = dict(report.unmatched)
     assert why["demo/results.json"].startswith("table is null")
+    smoke = make_results(table=None, dataset="synthetic")
+    smoke["smoke"], smoke["training"]["steps"] = True, 3
+    write_run(tmp_path, "smoke/table4/resnet50/proposed_368", smoke)
+    why = dict(compare.build_report(str(tmp_path), (4,)).unmatched)
+    assert why["smoke/table4/resnet50/proposed_368/results.json"] == (
+        "a --smoke run of table4/resnet50/proposed_368 (3 steps on generated data): it shows that the row runs; "
+        "its numbers mean nothing")
     assert why["cifar/results.json"] == "dataset cifar10 is not the paper's imagenet2012 for classification"
     assert "resizer_input=300" in why["offgrid/results.json"]
 
@@ -206,12 +214,19 @@ def test_text_markdown_and_csv_outputs(tmp_path):
     write_run(tmp_path, "run", make_results())
     report = compare.build_report(str(tmp_path), (4,))
     text = compare.format_text(report).splitlines()
-    header = text[1]
+    groups, header = text[1], text[2]
     row = next(l for l in text if l.startswith("resnet50 proposed 368->224"))
-    # Aligned: every column of the row starts where the header's does.
-    assert row.index("23.0") == header.index("top-1 % paper")
+    # Aligned: every column of the row starts where the header's does, a metric's label over its paper value.
+    assert row.index("23.0") == header.index("paper") == groups.index("top-1 %")
     assert row.index("matches") == header.index("status")
     assert "8.61" in row and "8.60" in row  # the paper's and the repo's GFLOPs side by side
+    assert max(len(line) for line in text) > 120  # no width given: one line a row
+
+    narrow = compare.format_text(report, width=80).splitlines()
+    assert max(len(line) for line in narrow) <= 80
+    # Every row keeps every value: the columns that did not fit follow in further blocks, each with the row.
+    hits = [line for line in narrow if line.startswith("resnet50 proposed 368->224")]
+    assert len(hits) > 1 and "23.00" in hits[0] and "matches" in "".join(hits) and "8.60" in "".join(hits)
 
     md = compare.format_markdown(report).splitlines()
     table = [l for l in md if l.startswith("|")]
@@ -248,5 +263,9 @@ def test_compare_script_prints_markdown_and_writes_csvs(tmp_path):
     assert "#### Table 8 (ImageNet classification" in out.stdout
     assert "| resnet50 r=1 n=16 | x/results.json | 23.0 | 23.00 | +0.00 |" in out.stdout
     assert sorted(os.listdir(tmp_path / "csv")) == ["runs.csv", "table4.csv", "table8.csv"]
+    text = subprocess.run([sys.executable, "scripts/compare.py", f"--results_dir={tmp_path / 'runs'}", "--table=4",
+                           "--width=90", "--csv_dir="], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0 and "Table 4 (ImageNet" in text.stdout, text.stderr
+    assert max(len(line) for line in text.stdout.splitlines()) <= 90
     with pytest.raises(FileNotFoundError, match="does not exist"):
         compare.build_report(str(tmp_path / "nope"))

@@ -42,7 +42,9 @@ def test_every_field_is_documented():
     (("task",), "detection", "task: expected one of"),
     (("metrics",), {"plcc": 0.5}, "metrics: a classification result needs"),
     (("settings", "resizer"), "lanczos3", "settings.resizer: expected one of"),
-    (("schema_version",), 2, "schema_version: expected 1"),
+    (("schema_version",), 3, "schema_version: expected 2"),
+    (("schema_version",), 1, "results.json of schema version 1, this code reads 2 (version 1 files name"),
+    (("smoke",), "yes", "smoke: expected"),
     (("settings", "filters_n"), True, "settings.filters_n: expected"),
 ])
 def test_invalid_values_are_named(path, value, message):

@@ -146,6 +146,7 @@ def make_results(cfg, *, metrics, split_size, gflops, params, steps, plan, hardw
         "schema_version": results_lib.SCHEMA_VERSION,
         "experiment": cfg.experiment,
         "table": None if cfg.smoke else cfg.table,
+        "smoke": bool(cfg.smoke),
         "task": cfg.task,
         "dataset": cfg.dataset_id,
         "split": cfg.eval_split,
