@@ -40,7 +40,7 @@ def _finish(workers, timeout=150):
             w.kill()
 
 
-@pytest.mark.slow  # three two-worker runs (~85 s on 2 shared cores)
+@pytest.mark.slow  # three two-worker runs (40-110 s on 2 shared cores, by their load)
 def test_a_sigterm_to_one_worker_stops_both_at_one_saved_step_and_the_restart_resumes_there(tmp_path):
     flagfile = tiny_flagfile(tmp_path)
     model_dir = tmp_path / "run"
