@@ -92,7 +92,7 @@ def test_flops_are_counted_for_backbones_the_paper_does_not_use():
                                     output_size=64, num_classes=10))
     learned = flops.count_flops(build("classification", "keras:MobileNetV3Small", resizer="learned", input_size=96,
                                       output_size=64, num_classes=10))
-    from resizer.table_runner import resizer_gflops
+    from resizer.cost import resizer_gflops
 
     assert small > 0 and abs((learned - small) / 1e9 - resizer_gflops(96, 64)) < 1e-3
 

@@ -93,3 +93,21 @@ def test_reproduce_script_dry_run(tmp_path):
     bad = subprocess.run([sys.executable, "scripts/reproduce.py", "--table=9", "--dry_run", "--images_per_second=0"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "images_per_second must be > 0" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow  # three ResNet-50 smoke runs (~90 s on 2 cores)
+def test_dry_run_commands_run_as_printed_under_smoke(tmp_path):
+    runs = str(tmp_path / "runs")
+    script = table_runner.format_dry_run(table_runner.plan(8, "resnet50", runs_dir=runs))
+    commands = [line for line in script.splitlines() if line.startswith("python ")][:3]
+    # The baseline, the joint run it starts, and the evaluation-only (1, 16) cell that re-evaluates that run.
+    assert [c.split()[1] for c in commands] == ["scripts/train.py", "scripts/train.py", "scripts/eval.py"]
+    for command in commands:
+        argv = [sys.executable] + command.split()[1:] + ["--smoke"]
+        proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, (command, proc.stderr[-3000:])
+        assert "Traceback" not in proc.stderr
+    cell = results.read(os.path.join(runs, "smoke", "table8/imagenet/resnet50/r1_n16", "results.json"))
+    joint = results.read(os.path.join(runs, "smoke", "table4/resnet50/proposed_368", "results.json"))
+    assert cell["smoke"] and cell["training"]["steps"] == 0 and joint["training"]["steps"] == 3
+    assert cell["metrics"] == joint["metrics"]  # the cell evaluates the joint run's smoke model again

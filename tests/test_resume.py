@@ -1,5 +1,6 @@
 """A run killed with SIGKILL mid-epoch and restarted with the same command resumes from its
-last checkpoint and ends at the same step with the same weights as an uninterrupted run."""
+last checkpoint and ends at the same step with the same weights as an uninterrupted run; one
+stopped by SIGTERM saves the step it was on and resumes from there, to the same weights."""
 
 import os
 import re
@@ -45,3 +46,33 @@ def test_sigkill_mid_epoch_then_restart_ends_bit_identical(tmp_path):
     assert reference.returncode == 0, out[-3000:]
     assert fingerprint(restarted.stdout) == fingerprint(out)
     assert fingerprint(out)[1] == 40
+
+
+@pytest.mark.slow
+def test_sigterm_mid_epoch_saves_that_step_and_the_restart_ends_bit_identical(tmp_path):
+    flagfile = tiny_flagfile(tmp_path)
+    args = (STEPS, CHECKPOINTS, "--noeval_at_end")
+    stopped_dir = tmp_path / "stopped"
+    victim = subprocess.Popen(train_command(flagfile, stopped_dir, *args), cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    reference = subprocess.Popen(train_command(flagfile, tmp_path / "reference", *args), cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in victim.stdout:
+        if line.startswith("step 11/"):
+            victim.send_signal(signal.SIGTERM)
+            break
+    _, err = victim.communicate(timeout=60)
+    assert victim.returncode == 1, err[-3000:]
+    saved = re.search(r"^train\.py: Preempted: SIGTERM: saved step (\d+) to (\S+); run the same command to resume$",
+                      err, re.M)
+    assert saved and saved.group(2) == str(stopped_dir), err[-3000:]
+    step = int(saved.group(1))
+    assert 11 <= step < 40
+    assert not (stopped_dir / ".lock").exists()
+
+    restarted = run_train(flagfile, stopped_dir, *args)
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    assert f"resuming from {stopped_dir}/ckpt-{step} (step {step} of 40)" in restarted.stdout
+    out, _ = reference.communicate(timeout=240)
+    assert reference.returncode == 0, out[-3000:]
+    assert fingerprint(restarted.stdout) == fingerprint(out)

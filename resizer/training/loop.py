@@ -15,7 +15,9 @@ loss stops the run before it can be checkpointed:
 * The loss is read back at every log and checkpoint step (not every step, so the device
   is never idle waiting for the host); a non-finite value at any step raises
   TrainingDiverged before the next save and leaves the last good checkpoint as the latest.
-* SIGTERM (the usual preemption notice) makes a single-worker run save and stop cleanly.
+* SIGTERM (the usual preemption notice) makes a run save after the current step and stop
+  (Preempted). With several workers a SIGTERM to any one of them stops them all at one agreed
+  step, each having saved (TF's PreemptionCheckpointHandler, resizer.training.signals).
 """
 
 from __future__ import annotations
@@ -31,18 +33,14 @@ import numpy as np
 import tensorflow as tf
 
 from resizer.training import (checkpoints, cluster, data, evaluation, init, optim, preflight, replicas, report,
-                              resume, schedule, smoke, steps)
+                              resume, runtime, schedule, smoke, steps)
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import Progress
-from resizer.training.signals import StopOnSigterm
+from resizer.training.signals import CoordinatedStop, Preempted, StopOnSigterm
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
-
-
-class Preempted(RuntimeError):
-    """SIGTERM arrived; the run saved a checkpoint and stopped (restart the command to resume)."""
 
 
 def weights_fingerprint(model):
@@ -116,23 +114,55 @@ def _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate):
         train_step = steps.make_train_step(run, optimizer, loss_fn, train_metrics)
         progress = Progress(model_dir, start, total, enabled=chief)
         try:
-            with StopOnSigterm(active=not multi_worker) as stop:
-                _loop(run, plan, start, step, manager, train_step, train_metrics, progress, stop)
+            with StopOnSigterm(model_dir) as stop:
+                notice = stop
+                if multi_worker:
+                    # Created after the restore above (it restores again, from `reader`) and before
+                    # the first step, so before any worker can save again.
+                    reader = manager if chief else tf.train.CheckpointManager(checkpoint, model_dir, max_to_keep=1)
+                    notice = CoordinatedStop(strategy, reader, stop, model_dir, runtime.worker(strategy)[2])
+                _loop(run, plan, start, step, manager, train_step, train_metrics, progress, notice)
         finally:
             progress.close()
-    if not chief:
-        shutil.rmtree(save_dir, ignore_errors=True)
+            if not chief:  # its copies are never resumed from
+                shutil.rmtree(save_dir, ignore_errors=True)
     log(f"worker {worker_id}: weights sha256 {weights_fingerprint(model)} at step {int(step.numpy())}")
     if not cfg.eval_at_end:
         return None
     return evaluation.evaluate_and_report(run, int(step.numpy()), plan)
 
 
-def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, stop):
+def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, notice):
     cfg, strategy = run.cfg, run.strategy
     sync_statistics = replicas.make_statistics_sync(run)
-    current = start
-    window_loss, window_total, window_steps, window_start = 0.0, 0.0, 0, time.time()
+    current, saved = start, None
+    pending = []  # (step, loss tensor, total tensor) not yet read back
+    window = {"loss": 0.0, "total": 0.0, "steps": 0, "start": time.time()}
+
+    def read_back():
+        for at, loss, total in pending:
+            loss, total = float(loss), float(total)
+            if not math.isfinite(total):
+                last = tf.train.latest_checkpoint(run.model_dir)
+                raise TrainingDiverged(
+                    f"the training loss became {total} at step {at}; stopped without saving. The last good "
+                    f"checkpoint is {last}: restarting resumes from it (the same data follow, so lower "
+                    "--learning_rate or check the data first).")
+            window["loss"], window["total"], window["steps"] = (window["loss"] + loss, window["total"] + total,
+                                                                window["steps"] + 1)
+        pending.clear()
+
+    def save(at):
+        nonlocal saved
+        if saved == at:  # a preemption at a checkpoint step
+            return
+        read_back()  # a non-finite loss is never checkpointed
+        step.assign(at)  # only checkpoints read it: no per-step write to every replica
+        if sync_statistics:
+            sync_statistics()
+        manager.save(checkpoint_number=at)
+        saved = at
+
     while current < plan.total_steps:
         epoch = plan.epoch_of(current)
         end = plan.epoch_end(current)
@@ -144,42 +174,25 @@ def _loop(run, plan, start, step, manager, train_step, train_metrics, progress, 
             return dataset
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-        pending = []  # (step, loss tensor, total tensor) not yet read back
         while current < end:
             loss, total = train_step(iterator)
             current += 1
             pending.append((current, loss, total))
             progress.step(current)
-            log_now = current % cfg.log_every_steps == 0 or current == end
-            save_now = current % cfg.checkpoint_every_steps == 0 or current == end or stop.requested
-            if not (log_now or save_now):
-                continue  # no host sync between boundaries: the device runs ahead
-            for at, loss, total in pending:
-                loss, total = float(loss), float(total)
-                if not math.isfinite(total):
-                    last = tf.train.latest_checkpoint(run.model_dir)
-                    raise TrainingDiverged(
-                        f"the training loss became {total} at step {at}; stopped without saving. The last good "
-                        f"checkpoint is {last}: restarting resumes from it (the same data follow, so lower "
-                        "--learning_rate or check the data first).")
-                window_loss, window_total, window_steps = window_loss + loss, window_total + total, window_steps + 1
-            pending = []
-            if log_now:
-                elapsed = time.time() - window_start
-                scalars = {"loss": window_loss / window_steps, "total_loss": window_total / window_steps,
+            # No host sync between log and checkpoint steps: the device runs ahead.
+            if current % cfg.log_every_steps == 0 or current == end:
+                read_back()
+                elapsed = time.time() - window["start"]
+                scalars = {"loss": window["loss"] / window["steps"], "total_loss": window["total"] / window["steps"],
                            "learning_rate": float(schedule.learning_rate_at(
                                current, cfg.learning_rate, plan.decay_steps, cfg.lr_decay_rate)),
-                           "images_per_second": window_steps * cfg.batch_size / max(elapsed, 1e-9),
+                           "images_per_second": window["steps"] * cfg.batch_size / max(elapsed, 1e-9),
                            "epoch": plan.epochs_at(current)}
                 for metric in train_metrics:
                     scalars[report.METRIC_NAMES[metric.name]] = float(metric.result())
                     metric.reset_state()
                 progress.log(current, scalars)
-                window_loss, window_total, window_steps, window_start = 0.0, 0.0, 0, time.time()
-            if save_now:
-                step.assign(current)  # only checkpoints read it: no per-step write to every replica
-                if sync_statistics:
-                    sync_statistics()
-                manager.save(checkpoint_number=current)
-            if stop.requested:
-                raise Preempted(f"SIGTERM: saved step {current} to {run.model_dir}; run the same command to resume")
+                window.update(loss=0.0, total=0.0, steps=0, start=time.time())
+            if current % cfg.checkpoint_every_steps == 0 or current == end:
+                save(current)
+            notice.after_step(current, save)
