@@ -1,6 +1,7 @@
 """The pre-resized cache: equal to the pipeline it replaces, resumable, atomic, and its script;
 also on a tf.io.gfile store (TensorFlow's in-memory ram://, per process)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -95,7 +96,17 @@ def test_missing_or_incomplete_cache_is_explained(prepared, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"No usable cache.*for training.*validation-central-48px"):
         make_dataset("imagenet2012", "validation", data_dir=prepared, training=True, input_size=48, batch_size=2,
                      cache_dir=str(tmp_path))
-    os.remove(os.path.join(path, cache.INFO_FILE))
+    # A central cache written before the crop was recorded is not read for evaluation, and the error says why.
+    info_path = os.path.join(path, cache.INFO_FILE)
+    with open(info_path) as f:
+        info = json.load(f)
+    del info["eval_crop"]
+    with open(info_path, "w") as f:
+        json.dump(info, f)
+    with pytest.raises(FileNotFoundError, match=r"not read: validation-central-48px-bilinear-jpeg \(crop not "
+                                                r"recorded: an older cache\), this run evaluates central_crop_0\.875"):
+        _images(prepared, cache_dir=str(tmp_path))
+    os.remove(info_path)
     with pytest.raises(FileNotFoundError, match=r"caches there: none.*prepare_data\.py --dataset imagenet2012"):
         _images(prepared, cache_dir=str(tmp_path))
 

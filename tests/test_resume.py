@@ -2,7 +2,6 @@
 last checkpoint and ends at the same step with the same weights as an uninterrupted run; one
 stopped by SIGTERM saves the step it was on and resumes from there, to the same weights."""
 
-import os
 import re
 import signal
 import subprocess

@@ -10,7 +10,6 @@ import time
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from resizer.models import build
 from resizer.training import checkpoints, schedule

@@ -223,18 +223,28 @@ def choose(cache_dir, dataset, split, *, input_size, interpolation, training, so
     exact = sorted((c["format"] != "raw", p) for p, c in caches.items()
                    if c["mode"] == "central" and c["size"] == input_size and c.get("eval_crop") == eval_crop)
     full = sorted((c["size"], c["format"] != "raw", p) for p, c in caches.items() if c["mode"] == "full")
+    # Central caches of this size for another crop (or written before the crop was recorded): passed
+    # over, and said so, since the user may think they are read.
+    other_crop = sorted(f"{os.path.basename(p)} ({c.get('eval_crop') or 'crop not recorded: an older cache'})"
+                        for p, c in caches.items()
+                        if c["mode"] == "central" and c["size"] == input_size and c.get("eval_crop") != eval_crop)
     if not training and exact:
         path = exact[0][-1]
     elif full:
         path = full[0][-1]
+        if not training and other_crop:
+            logging.warning("evaluating from the full cache %s: the central cache(s) %s hold another crop than "
+                            "this run's %s", path, ", ".join(other_crop), eval_crop)
     else:
         existing = sorted(os.path.basename(p) for p in complete_caches(cache_dir, dataset, split)) or ["none"]
         mode = "full" if training else "central (or full)"
+        passed = (f"; not read: {', '.join(other_crop)}, this run evaluates {eval_crop}"
+                  if other_crop and not training else "")
         raise FileNotFoundError(
             f"No usable cache of {dataset} {split} in {cache_dir} for {'training' if training else 'evaluation'} "
             f"at {input_size}px with {interpolation} (needs mode {mode}, size >= {input_size}); complete caches "
-            f"there: {', '.join(existing)}. Write one with: python scripts/prepare_data.py --dataset {dataset} "
-            f"--splits {split} --size {input_size} --cache_dir {cache_dir}")
+            f"there: {', '.join(existing)}{passed}. Write one with: python scripts/prepare_data.py --dataset "
+            f"{dataset} --splits {split} --size {input_size} --cache_dir {cache_dir}")
     return path, caches[path]
 
 
