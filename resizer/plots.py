@@ -21,6 +21,7 @@ from PIL import Image  # noqa: E402  (Pillow: a dependency of matplotlib)
 
 from resizer import paper, results, tables  # noqa: E402
 from resizer.files import atomic_write
+from resizer.data import distortions as distortions_lib  # noqa: E402
 
 PROPOSED_COLOR, BASELINE_COLOR, OURS_COLOR = "#1f77b4", "#d62728", "black"
 LABELS = {"top1_error_pct": "top-1 error (%)", "top5_error_pct": "top-5 error (%)", "plcc": "PLCC", "srcc": "SRCC"}
@@ -230,7 +231,7 @@ def plot_distortions(table, report=None):
           OURS_COLOR, "proposed")
     low = min(value.values())
     ax.set_ylim(low - 4, max(value.values()) + 2)
-    ax.set_xticks(xs, ["down-scaled 4x", "Gaussian noise 0.1", "JPEG q=10"])
+    ax.set_xticks(xs, [distortions_lib.get(d).short_label for d in distortions])
     ax.set_ylabel("ResNet-50 top-1 error (%)")
     ax.set_title(f"Table {table}: distorted ImageNet, then enhanced")
     ax.grid(axis="y", alpha=0.3)

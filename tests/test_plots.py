@@ -77,6 +77,9 @@ def test_ablation_and_distortion_figures(report):
     fig = plots.plot_table(9, report)
     assert [round(p.get_height(), 1) for p in fig.axes[0].patches] == [31.8, 29.1, 34.9, 31.1, 28.6, 34.5]
     assert [y for _, y in _ours(fig.axes[0])["proposed (ours)"]] == [34.0]
+    # Each bar pair is labelled by its distortion's registered label, in the published order.
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["down-scaled 4x", "Gaussian noise 0.1",
+                                                                    "JPEG q=10"]
     plt.close(fig)
     with pytest.raises(ValueError, match="No figure for table 2"):
         plots.plot_table(2)

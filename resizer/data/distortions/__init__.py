@@ -22,13 +22,19 @@ NONE = (None, "", "none")
 @dataclasses.dataclass(frozen=True)
 class Distortion:
     """name; apply(image (H, W, 3) float32 in [0, 1], stateless seed [2]) -> image; downscale:
-    the factor it shrinks each side by (1: same size); aliases: other names accepted for it."""
+    the factor it shrinks each side by (1: same size); aliases: other names accepted for it;
+    description and label: what it is, in a sentence and in a figure's few words."""
 
     name: str
     apply: Callable
     downscale: int = 1
     aliases: tuple = ()
     description: str = ""
+    label: str = ""  # short, for a figure's axis (default: the name)
+
+    @property
+    def short_label(self):
+        return self.label or self.name
 
 
 def register_distortion(distortion):

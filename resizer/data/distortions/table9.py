@@ -35,7 +35,8 @@ def _jpeg(image, seed):
 
 
 register_distortion(Distortion("downscale4x", _downscale, downscale=DOWNSCALE,
-                               description="4x bicubic antialiased down-scaling"))
+                               description="4x bicubic antialiased down-scaling", label="down-scaled 4x"))
 register_distortion(Distortion("gaussian_noise_0.1", _noise, aliases=("gaussian_noise",),
-                               description="additive Gaussian noise, sigma 0.1"))
-register_distortion(Distortion("jpeg_q10", _jpeg, aliases=("jpeg",), description="JPEG quality 10"))
+                               description="additive Gaussian noise, sigma 0.1", label="Gaussian noise 0.1"))
+register_distortion(Distortion("jpeg_q10", _jpeg, aliases=("jpeg",), description="JPEG quality 10",
+                               label="JPEG q=10"))
