@@ -116,3 +116,18 @@ def test_only_the_decoding_stage_may_drop_an_example(monkeypatch):
                                   batch_size=2)
     with pytest.raises(tf.errors.InvalidArgumentError, match="a bug in the resize"):
         list(ds)
+
+
+def test_an_evaluation_that_dropped_images_is_not_a_full_split():
+    from resizer import config
+    from resizer.training import report
+
+    cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "output": 16, "dataset": "synthetic"})
+
+    def record(dropped):
+        return report.make_results(
+            cfg, metrics={"top1_error": 50.0, "top5_error": 10.0, "loss": 1.0}, split_size=9, gflops=1e9,
+            params={"total": 1, "trainable": 1, "resizer_conv_weights": None}, steps=0, plan=None, hardware="CPU",
+            crops=("full_image+flip", "full_image"), init_resizer_backbone=None, dropped=dropped)
+
+    assert record(0)["full_split"] and not record(1)["full_split"]  # results.json says the split was not whole
