@@ -126,3 +126,27 @@ def test_split_sizes_of_the_real_dataset():
     assert imagenet.split_range("train_minus_minival", sizes).size == 1_268_355
     assert imagenet.split_range("validation", sizes).spec == "validation[0:50000]"
     assert imagenet.split_range("train", sizes).spec == "train[0:1281167]"
+
+
+def test_our_checked_builder_stores_what_tfds_own_builder_stores(prepared, tmp_path):
+    # TFDS's unmodified imagenet2012 builder, prepared from the same tars: every example (file name,
+    # label, JPEG bytes) and the split sizes must be identical, so that a dataset prepared by either
+    # reads the same (only the metadata's "skipped" record is ours).
+    import tensorflow_datasets as tfds
+    from tensorflow_datasets.datasets.imagenet2012 import imagenet2012_dataset_builder as tfds_imagenet
+
+    data_dir, _ = prepared
+    theirs = tfds_imagenet.Builder(data_dir=str(tmp_path))
+    theirs.download_and_prepare(download_config=tfds.download.DownloadConfig(
+        manual_dir=tfds_source.manual_dir(data_dir)))
+    ours = imagenet.make_builder(data_dir)
+    assert ours.info.features.to_json() == theirs.info.features.to_json() and ours.version == theirs.version
+
+    def examples(builder, split):
+        ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()}, shuffle_files=False)
+        return {e["file_name"].numpy(): (int(e["label"]), e["image"].numpy()) for e in ds}
+
+    for split in ("train", "validation"):
+        assert ours.info.splits[split].num_examples == theirs.info.splits[split].num_examples
+        mine, reference = examples(ours, split), examples(theirs, split)
+        assert mine == reference and len(mine) == ours.info.splits[split].num_examples
