@@ -25,7 +25,9 @@ from absl import app, flags
 from resizer import data
 from resizer.data import cache, image_files, registry, user_data
 
-_DATASETS = ("imagenet2012", "ava", "cifar10", "imagenette", "fashion_mnist") + user_data.KINDS
+# The registry's datasets that have files to prepare: a prepare() of their own, or a user-data kind.
+_DATASETS = tuple(name for name in registry.names()
+                  if hasattr(registry.module(name), "prepare") or name in user_data.KINDS)
 
 flags.DEFINE_enum("dataset", None, _DATASETS, "Dataset to prepare.")
 flags.DEFINE_string("data_dir", "", "Data directory (empty: $RESIZER_DATA_DIR, $TFDS_DATA_DIR or ~/tensorflow_datasets).")
