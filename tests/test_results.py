@@ -20,6 +20,17 @@ def documented_example():
     return json.loads(re.search(r"```json\n(.*?)\n```", text, re.S).group(1))
 
 
+def assert_refused(path, value, message):
+    """The documented example with the field at `path` set to `value` fails validation with `message`."""
+    broken = copy.deepcopy(documented_example())
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValueError, match=re.escape(message)):
+        results.validate(broken)
+
+
 def test_documented_example_is_valid():
     example = documented_example()
     assert results.validate(example) is example
@@ -48,13 +59,7 @@ def test_every_field_is_documented():
     (("settings", "filters_n"), True, "settings.filters_n: expected"),
 ])
 def test_invalid_values_are_named(path, value, message):
-    broken = copy.deepcopy(documented_example())
-    target = broken
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    with pytest.raises(ValueError, match=re.escape(message)):
-        results.validate(broken)
+    assert_refused(path, value, message)
 
 
 def test_missing_fields_are_all_listed():

@@ -14,27 +14,36 @@ STEPS = "--train_steps=40"          # 8 steps per epoch: 5 epochs
 CHECKPOINTS = "--checkpoint_every_steps=5"  # 5, 8, 10, 15, 16, ...: most are mid-epoch
 
 
-@pytest.mark.slow
-def test_sigkill_mid_epoch_then_restart_ends_bit_identical(tmp_path):
-    flagfile = tiny_flagfile(tmp_path)
-    args = (STEPS, CHECKPOINTS, "--noeval_at_end")
-    killed_dir = tmp_path / "killed"
-    victim = subprocess.Popen(train_command(flagfile, killed_dir, *args), cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
-    # The uninterrupted run goes alongside (same machine load does not matter: deterministic mode).
-    reference = subprocess.Popen(train_command(flagfile, tmp_path / "reference", *args), cwd=ROOT,
+ARGS = (STEPS, CHECKPOINTS, "--noeval_at_end")
+
+
+def _signal_at_step_11(flagfile, victim_dir, reference_dir, signum):
+    """Starts the run to interrupt and an uninterrupted reference alongside (deterministic mode: the
+    shared load does not matter), and sends `signum` to the first when it logs step 11 (epoch 1
+    runs steps 8..15; the last checkpoint then is step 10). Returns (victim, reference, its lines)."""
+    victim = subprocess.Popen(train_command(flagfile, victim_dir, *ARGS), cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    reference = subprocess.Popen(train_command(flagfile, reference_dir, *ARGS), cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     for line in victim.stdout:
         seen.append(line)
-        if line.startswith("step 11/"):  # epoch 1 runs steps 8..15; the last checkpoint is step 10
-            victim.send_signal(signal.SIGKILL)
+        if line.startswith("step 11/"):
+            victim.send_signal(signum)
             break
+    return victim, reference, seen
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_restart_ends_bit_identical(tmp_path):
+    flagfile = tiny_flagfile(tmp_path)
+    killed_dir = tmp_path / "killed"
+    victim, reference, seen = _signal_at_step_11(flagfile, killed_dir, tmp_path / "reference", signal.SIGKILL)
     victim.wait(timeout=60)
     assert victim.returncode == -signal.SIGKILL, "".join(seen)[-2000:]
     assert (killed_dir / ".lock").exists()  # a SIGKILLed run cannot clean up: the restart must take it over
 
-    restarted = run_train(flagfile, killed_dir, *args)
+    restarted = run_train(flagfile, killed_dir, *ARGS)
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     resumed = re.search(r"resuming from \S+/ckpt-(\d+) \(step (\d+) of 40\)", restarted.stdout)
     assert resumed, restarted.stdout[-2000:]
@@ -50,16 +59,8 @@ def test_sigkill_mid_epoch_then_restart_ends_bit_identical(tmp_path):
 @pytest.mark.slow
 def test_sigterm_mid_epoch_saves_that_step_and_the_restart_ends_bit_identical(tmp_path):
     flagfile = tiny_flagfile(tmp_path)
-    args = (STEPS, CHECKPOINTS, "--noeval_at_end")
     stopped_dir = tmp_path / "stopped"
-    victim = subprocess.Popen(train_command(flagfile, stopped_dir, *args), cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    reference = subprocess.Popen(train_command(flagfile, tmp_path / "reference", *args), cwd=ROOT,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in victim.stdout:
-        if line.startswith("step 11/"):
-            victim.send_signal(signal.SIGTERM)
-            break
+    victim, reference, _ = _signal_at_step_11(flagfile, stopped_dir, tmp_path / "reference", signal.SIGTERM)
     _, err = victim.communicate(timeout=60)
     assert victim.returncode == 1, err[-3000:]
     saved = re.search(r"^train\.py: Preempted: SIGTERM: saved step (\d+) to (\S+); run the same command to resume$",
@@ -69,7 +70,7 @@ def test_sigterm_mid_epoch_saves_that_step_and_the_restart_ends_bit_identical(tm
     assert 11 <= step < 40
     assert not (stopped_dir / ".lock").exists()
 
-    restarted = run_train(flagfile, stopped_dir, *args)
+    restarted = run_train(flagfile, stopped_dir, *ARGS)
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     assert f"resuming from {stopped_dir}/ckpt-{step} (step {step} of 40)" in restarted.stdout
     out, _ = reference.communicate(timeout=240)
