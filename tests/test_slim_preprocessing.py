@@ -139,6 +139,26 @@ def test_slim_train_colour_distortion_stays_in_slims_ranges():
     assert float(again.numpy().mean() - 128 / 255) == pytest.approx(deltas[0], abs=1e-7)
 
 
+def test_slim_train_colour_distortion_is_brightness_then_saturation_as_in_fast_mode():
+    # slim's preprocess_for_train selects among `1 if fast_mode else 4` orderings: fast mode is always
+    # distort_color's ordering 0 (brightness, then saturation). The two orders differ where the
+    # saturation clips, as on strongly coloured pixels, so the test image is made of them.
+    rng = np.random.default_rng(0)
+    vivid = tf.constant(np.where(rng.random((32, 32, 3)) < 0.3, 0.95, 0.1), tf.float32)
+    apart = []
+    for i in range(8):
+        seed = tf.constant([5, i], tf.int64)
+        brightness_key, saturation_key = (tf.random.experimental.stateless_fold_in(seed, k) for k in (1, 2))
+        slim_order = tf.clip_by_value(tf.image.stateless_random_saturation(
+            tf.image.stateless_random_brightness(vivid, 32 / 255, brightness_key), 0.5, 1.5, saturation_key), 0, 1)
+        other_order = tf.clip_by_value(tf.image.stateless_random_brightness(
+            tf.image.stateless_random_saturation(vivid, 0.5, 1.5, saturation_key), 32 / 255, brightness_key), 0, 1)
+        got = crops.slim_color(vivid, seed)
+        assert float(tf.reduce_max(tf.abs(got - slim_order))) < 1e-6
+        apart.append(float(tf.reduce_max(tf.abs(got - other_order))))
+    assert max(apart) > 0.02  # the order is visible: the other one would fail the line above
+
+
 def test_options_are_named_recorded_and_flags():
     assert config.PREPROCESSING == crops.PREPROCESSING_NAMES == tuple(crops.PREPROCESSING["train"])
     assert crop_conventions("imagenet2012") == (IMAGENET.train_crop_name, IMAGENET.eval_crop_name)
