@@ -133,8 +133,44 @@ class ResidualBlock(keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters}
 
 
+class ImageResizerLayer(keras.layers.Layer):
+    """What a trainable resizer layer shares: float images of rank 4 in, `output_size` out, the
+    channel count fixed at build, and its resize (`interpolation`, `antialias`) of any tensor."""
+
+    def __init__(self, output_size, interpolation="bilinear", antialias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = normalize_size(output_size)
+        check_interpolation(interpolation)
+        self.interpolation = interpolation
+        self.antialias = bool(antialias)
+        self.channels = None
+
+    def resize(self, t):
+        return resize_images(t, self.output_size, self.interpolation, self.antialias)
+
+    def _check_input(self, x):
+        name = type(self).__name__
+        if len(x.shape) != 4:
+            raise ValueError(f"{name} expects images of rank 4 (batch, height, width, channels), "
+                             f"got shape {tuple(x.shape)}.")
+        if x.shape[-1] != self.channels:
+            raise ValueError(f"{name} was built for {self.channels} channels, got {x.shape[-1]} "
+                             f"in shape {tuple(x.shape)}.")
+
+    def __call__(self, inputs, *args, **kwargs):
+        check_float_images(inputs, type(self).__name__)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.output_size + (input_shape[-1],)
+
+    def get_config(self):
+        return {**super().get_config(), "output_size": list(self.output_size), "interpolation": self.interpolation,
+                "antialias": self.antialias}
+
+
 @keras.saving.register_keras_serializable(package="resizer")
-class LearnedResizer(keras.layers.Layer):
+class LearnedResizer(ImageResizerLayer):
     """The learned image resizer of Figure 3.
 
     Args:
@@ -156,15 +192,10 @@ class LearnedResizer(keras.layers.Layer):
 
     def __init__(self, output_size, filters=16, num_res_blocks=1, interpolation="bilinear",
                  antialias=False, zero_init_last=False, **kwargs):
-        super().__init__(**kwargs)
-        self.output_size = normalize_size(output_size)
+        super().__init__(output_size, interpolation, antialias, **kwargs)
         self.filters = _positive_int(filters, "filters")
         self.num_res_blocks = _positive_int(num_res_blocks, "num_res_blocks")
-        check_interpolation(interpolation)
-        self.interpolation = interpolation
-        self.antialias = bool(antialias)
         self.zero_init_last = bool(zero_init_last)
-        self.channels = None
 
         n = self.filters
         self.conv_in = keras.layers.Conv2D(n, 7, padding="same", name="conv_in_7x7")
@@ -209,21 +240,9 @@ class LearnedResizer(keras.layers.Layer):
         self.conv_out.build(out)
         self.built = True
 
-    def _check_input(self, x):
-        if len(x.shape) != 4:
-            raise ValueError(f"LearnedResizer expects images of rank 4 (batch, height, width, channels), "
-                             f"got shape {tuple(x.shape)}.")
-        if x.shape[-1] != self.channels:
-            raise ValueError(f"LearnedResizer was built for {self.channels} channels, got {x.shape[-1]} "
-                             f"in shape {tuple(x.shape)}.")
-
-    def __call__(self, inputs, *args, **kwargs):
-        check_float_images(inputs, type(self).__name__)
-        return super().__call__(inputs, *args, **kwargs)
-
     def call(self, x, training=None):
         self._check_input(x)
-        resize = lambda t: resize_images(t, self.output_size, self.interpolation, self.antialias)
+        resize = self.resize
         y = self.act_in(self.conv_in(x))
         y = self.act_1x1(self.conv_1x1(y))
         y = self.bn_in(y, training=training)
@@ -235,19 +254,9 @@ class LearnedResizer(keras.layers.Layer):
         y = self.conv_out(y + features)
         return y + resize(x)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.output_size + (input_shape[-1],)
-
     def get_config(self):
-        return {
-            **super().get_config(),
-            "output_size": list(self.output_size),
-            "filters": self.filters,
-            "num_res_blocks": self.num_res_blocks,
-            "interpolation": self.interpolation,
-            "antialias": self.antialias,
-            "zero_init_last": self.zero_init_last,
-        }
+        return {**super().get_config(), "filters": self.filters, "num_res_blocks": self.num_res_blocks,
+                "zero_init_last": self.zero_init_last}
 
 
 def count_conv_weights(layer):

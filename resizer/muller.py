@@ -18,7 +18,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from resizer.layers import check_float_images, check_interpolation, normalize_size, resize_images
+from resizer.layers import ImageResizerLayer, _positive_int, normalize_size
 
 
 def gaussian_taps(kernel_size=5, sigma=1.0):
@@ -29,7 +29,7 @@ def gaussian_taps(kernel_size=5, sigma=1.0):
 
 
 @keras.saving.register_keras_serializable(package="resizer")
-class MullerResizer(keras.layers.Layer):
+class MullerResizer(ImageResizerLayer):
     """MULLER: a plain resize plus L learned, tanh-squashed Laplacian bands (see module doc).
 
     Args:
@@ -46,21 +46,14 @@ class MullerResizer(keras.layers.Layer):
 
     def __init__(self, output_size, num_layers=2, interpolation="bilinear", antialias=False, kernel_size=5,
                  sigma=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.output_size = normalize_size(output_size)
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"num_layers must be an int >= 1, got {num_layers!r}.")
-        if not isinstance(kernel_size, int) or isinstance(kernel_size, bool) or kernel_size < 1 or kernel_size % 2 == 0:
+        super().__init__(output_size, interpolation, antialias, **kwargs)
+        self.num_layers = _positive_int(num_layers, "num_layers")
+        if _positive_int(kernel_size, "kernel_size") % 2 == 0:
             raise ValueError(f"kernel_size must be an odd int >= 1 (a centred blur), got {kernel_size!r}.")
         if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or not sigma > 0:
             raise ValueError(f"sigma must be a number > 0, got {sigma!r}.")
-        check_interpolation(interpolation)
-        self.num_layers = num_layers
-        self.interpolation = interpolation
-        self.antialias = bool(antialias)
         self.kernel_size = kernel_size
         self.sigma = float(sigma)
-        self.channels = None
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -68,6 +61,9 @@ class MullerResizer(keras.layers.Layer):
             raise ValueError(f"MullerResizer expects images of rank 4 (batch, height, width, channels) with a "
                              f"known channel count, got shape {shape}.")
         self.channels = int(shape[-1])
+        # depthwise kernels (kh, kw, channels, 1): a column pass, then a row pass; constants, made once
+        column = np.tile(gaussian_taps(self.kernel_size, self.sigma).reshape(-1, 1, 1, 1), (1, 1, self.channels, 1))
+        self._blur_kernels = (column, column.reshape(1, -1, self.channels, 1))
         # One attribute per variable, as LearnedResizer's blocks: tf.train.Checkpoint does not
         # look inside a plain list attribute of a Keras 3 layer.
         for i in range(1, self.num_layers + 1):
@@ -82,30 +78,15 @@ class MullerResizer(keras.layers.Layer):
 
     def blur(self, x):
         """G: the separable Gaussian blur of every channel by itself, zero padding (SAME)."""
-        taps = gaussian_taps(self.kernel_size, self.sigma)
-        # depthwise kernels (kh, kw, channels, 1): a column pass, then a row pass
-        column = np.tile(taps.reshape(-1, 1, 1, 1), (1, 1, self.channels, 1))
-        row = column.reshape(1, -1, self.channels, 1)
+        column, row = self._blur_kernels
         x = ops.depthwise_conv(x, ops.convert_to_tensor(column, dtype=x.dtype), padding="same",
                                data_format="channels_last")
         return ops.depthwise_conv(x, ops.convert_to_tensor(row, dtype=x.dtype), padding="same",
                                   data_format="channels_last")
 
-    def _check_input(self, x):
-        if len(x.shape) != 4:
-            raise ValueError(f"MullerResizer expects images of rank 4 (batch, height, width, channels), "
-                             f"got shape {tuple(x.shape)}.")
-        if x.shape[-1] != self.channels:
-            raise ValueError(f"MullerResizer was built for {self.channels} channels, got {x.shape[-1]} "
-                             f"in shape {tuple(x.shape)}.")
-
-    def __call__(self, inputs, *args, **kwargs):
-        check_float_images(inputs, type(self).__name__)
-        return super().__call__(inputs, *args, **kwargs)
-
     def call(self, x):
         self._check_input(x)
-        resize = lambda t: resize_images(t, self.output_size, self.interpolation, self.antialias)
+        resize = self.resize
         out = resize(x)
         for weight, bias in self.bands:
             blurred = self.blur(x)
@@ -114,19 +95,9 @@ class MullerResizer(keras.layers.Layer):
             x = blurred
         return out
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0],) + self.output_size + (input_shape[-1],)
-
     def get_config(self):
-        return {
-            **super().get_config(),
-            "output_size": list(self.output_size),
-            "num_layers": self.num_layers,
-            "interpolation": self.interpolation,
-            "antialias": self.antialias,
-            "kernel_size": self.kernel_size,
-            "sigma": self.sigma,
-        }
+        return {**super().get_config(), "num_layers": self.num_layers, "kernel_size": self.kernel_size,
+                "sigma": self.sigma}
 
 
 def muller_flops(input_size, channels=3, num_layers=2, kernel_size=5):

@@ -12,6 +12,7 @@ import keras
 from resizer import LearnedResizer, count_conv_weights
 from resizer.layers import INTERPOLATIONS, TF_ONLY_INTERPOLATIONS, check_interpolation
 from resizer.layers import RemapperSafeLeakyReLU
+from resizer.muller import MullerResizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OLD_FILES = os.path.join(ROOT, "tests", "data", "learned_resizer_tf_ops")
@@ -172,15 +173,23 @@ def test_under_a_distribution_strategy():
     assert tuple(strategy.experimental_local_results(result)[0].shape) == (2, 8, 8, 3)
 
 
+@pytest.mark.parametrize("cls", [LearnedResizer, MullerResizer])
 @pytest.mark.parametrize("kwargs,match", [
     ({"output_size": (0, 5)}, "output_size"),
     ({"output_size": (5,)}, "output_size"),
     ({"output_size": "224"}, "output_size"),
     ({"output_size": (2.5, 4)}, "output_size"),
-    ({"output_size": 8, "filters": 0}, "filters"),
-    ({"output_size": 8, "num_res_blocks": 0}, "num_res_blocks"),
     ({"output_size": 8, "interpolation": "cubic"}, "interpolation"),
     ({"output_size": 8, "interpolation": "area"}, "no gradient"),
+])
+def test_bad_arguments_of_either_resizer(cls, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cls(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"output_size": 8, "filters": 0}, "filters"),
+    ({"output_size": 8, "num_res_blocks": 0}, "num_res_blocks"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -192,15 +201,20 @@ def test_every_listed_interpolation_builds():
         assert LearnedResizer(8, interpolation=method)(images(1, 12, 12)).shape == (1, 8, 8, 3)
 
 
+@pytest.mark.parametrize("cls", [LearnedResizer, MullerResizer])
 @pytest.mark.parametrize("x,match", [
     (tf.zeros((16, 16, 3)), "rank 4"),
-    (tf.zeros((1, 16, 16, 1)), "3 \\(RGB\\) channels"),
     (tf.zeros((1, 16, 16, 3), tf.uint8), "float images"),
     (np.zeros((1, 16, 16, 3), np.int32), "float images"),
 ])
-def test_bad_inputs(x, match):
+def test_bad_inputs_of_either_resizer(cls, x, match):
     with pytest.raises(ValueError, match=match):
-        LearnedResizer(8)(x)
+        cls(8)(x)
+
+
+def test_the_learned_resizer_takes_rgb_only():
+    with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
+        LearnedResizer(8)(tf.zeros((1, 16, 16, 1)))
 
 
 def test_wrong_channels_after_build():

@@ -131,7 +131,7 @@ def from_model(model, normalisation=None):
     process needs the same registration first.
     """
     scale, offset = normalisation or IDENTITY
-    built = []
+    first = [True]  # not the built models themselves: the registry would keep every twin alive
 
     def make(input_shape):
         want = tuple(model.input_shape[1:3])
@@ -141,8 +141,8 @@ def from_model(model, normalisation=None):
         inputs = keras.Input(tuple(input_shape))
         # The first model built holds the user's own layers (their weights); any rebuild (a twin
         # to load a checkpoint into, build_from_config) a copy, so that the two share no variables.
-        layers = model if not built else keras.models.clone_model(model)
-        built.append(layers)
+        layers = model if first[0] else keras.models.clone_model(model)
+        first[0] = False
         x = layers(inputs)
         if len(x.shape) == 4:
             x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
