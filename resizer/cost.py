@@ -13,9 +13,10 @@ published throughput (CARDS: NVIDIA's DeepLearningExamples measurements) or one 
 your own card (the resnet50 line without a resizer of scripts/bench_train.py
 --backbones=resnet50, run there: the images/s of our ResNet-50, the paper's 6.97 GFLOPs). Scaling by FLOPs
 assumes every model runs at ResNet-50's FLOP rate: MobileNet-v2's depthwise convolutions and
-the learned resizer's full-resolution convolutions run slower per FLOP (measured on CPU: the
-resizer costs 1.1-1.6x its FLOPS share beside the heavy backbones, README "Training speed"),
-so for those rows the hours are a lower bound.
+the learned resizer's full-resolution convolutions run slower per FLOP (on this project's CPU,
+at 368 -> 224 the resizer added 1.4x (ResNet-50), 1.8x (DenseNet-121) and 2.1x (Inception-v2)
+as much step time as its share of the FLOPs: docs/training.md, "Training speed"), so for
+those rows the hours are a lower bound.
 
 Disk: a trained row's model directory holds --keep_checkpoints checkpoints, and one more
 while a save is being written; a checkpoint is every model variable plus the optimiser's

@@ -17,7 +17,7 @@ import os
 import shlex
 import subprocess
 
-from resizer import compare, cost as cost_lib, experiments, results
+from resizer import compare, cost as cost_lib, experiments, files, paths, results
 
 TRAIN_SCRIPT, EVAL_SCRIPT = "scripts/train.py", "scripts/eval.py"
 
@@ -36,15 +36,20 @@ def select(table, backbone=None):
     return experiments.in_dependency_order(names)
 
 
-def model_dir(exp, runs_dir):
-    return os.path.join(runs_dir, exp.name)
+def _exists(path, kind):
+    """os.path for local paths; tf.io.gfile for a runs directory on an object store (gs://)."""
+    if files.is_remote(path):
+        import tensorflow as tf
+
+        return tf.io.gfile.isdir(path) and bool(tf.io.gfile.listdir(path)) if kind == "dir" else tf.io.gfile.exists(path)
+    return bool(os.path.isdir(path) and os.listdir(path)) if kind == "dir" else os.path.isfile(path)
 
 
 def state(exp, runs_dir):
     """'done' (complete results.json), 'resume' (a model directory without one) or 'new'."""
-    directory = model_dir(exp, runs_dir)
-    path = os.path.join(directory, "results.json")
-    if os.path.isfile(path):
+    directory = exp.model_dir(runs_dir)
+    path = f"{directory}/results.json"
+    if _exists(path, "file"):
         try:
             data = results.read(path)
         except ValueError:
@@ -54,20 +59,24 @@ def state(exp, runs_dir):
                 and t["planned_epochs"] >= exp.train_epochs:
             return "done"
         return "resume"
-    return "resume" if os.path.isdir(directory) and os.listdir(directory) else "new"
+    return "resume" if _exists(directory, "dir") else "new"
 
 
-def commands(exp, runs_dir="runs", python="python"):
+def commands(exp, runs_dir="runs", python="python", absolute=False):
     """Shell commands of one experiment.
 
     scripts/train.py resumes from the model directory's checkpoint and evaluates at the end
     (writing results.json), so a trained row is one command; evaluation-only rows (epochs 0:
     the Table 6/7 diagonals, Table 8's (1, 16) cells, Section 4.3's no-re-tuning runs) run
-    scripts/eval.py, which assembles the model from the runs it starts from.
+    scripts/eval.py, which assembles the model from the runs it starts from. absolute: the
+    script and flag file by their paths in the clone (what `execute` runs from any folder);
+    otherwise as a dry run prints them, relative to the clone.
     """
     extra = "" if runs_dir == "runs" else f" --runs_dir={shlex.quote(runs_dir)}"
-    script = EVAL_SCRIPT if exp.evaluation_only else TRAIN_SCRIPT
-    return [f"{python} {script} --flagfile={exp.flagfile}{extra}"]
+    script, flagfile = EVAL_SCRIPT if exp.evaluation_only else TRAIN_SCRIPT, exp.flagfile
+    if absolute:
+        script, flagfile = paths.in_repo(script), paths.in_repo(flagfile)
+    return [f"{shlex.quote(python)} {shlex.quote(script)} --flagfile={shlex.quote(flagfile)}{extra}"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,11 +87,11 @@ class Step:
     cost: cost_lib.Cost
 
 
-def plan(table, backbone=None, runs_dir="runs", flops_source="paper", python="python", disk=False):
+def plan(table, backbone=None, runs_dir="runs", flops_source="paper", python="python", disk=False, absolute=False):
     """The table's Steps in run order; disk=True also sizes each row's model directory (builds
-    each model once, a second or two each)."""
+    each model once, a second or two each); absolute: see commands."""
     cache = {}
-    return [Step(exp, state(exp, runs_dir), tuple(commands(exp, runs_dir, python)),
+    return [Step(exp, state(exp, runs_dir), tuple(commands(exp, runs_dir, python, absolute)),
                  cost_lib.estimate(exp, flops_source, cache, disk=disk))
             for exp in select(table, backbone)]
 

@@ -66,7 +66,7 @@ def main(argv):
     try:
         card = cost.card(_CARD.value, _IMAGES_PER_SECOND.value)
         steps = table_runner.plan(_TABLE.value, _BACKBONE.value, _RUNS_DIR.value, _FLOPS.value, python=python,
-                                  disk=_DRY_RUN.value)
+                                  disk=_DRY_RUN.value, absolute=not _DRY_RUN.value)
     except ValueError as e:
         raise app.UsageError(str(e))
     if _DRY_RUN.value:

@@ -111,3 +111,24 @@ def test_dry_run_commands_run_as_printed_under_smoke(tmp_path):
     joint = results.read(os.path.join(runs, "smoke", "table4/resnet50/proposed_368", "results.json"))
     assert cell["smoke"] and cell["training"]["steps"] == 0 and joint["training"]["steps"] == 3
     assert cell["metrics"] == joint["metrics"]  # the cell evaluates the joint run's smoke model again
+
+
+def test_executed_commands_name_the_clones_files_from_any_folder(tmp_path, monkeypatch):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    python = str(tmp_path / "my env" / "python")  # a space: the command must still split into its parts
+    steps = table_runner.plan(9, runs_dir="runs", python=python, absolute=True)
+    ran = []
+
+    def fake_run(command):
+        argv = shlex.split(command)
+        ran.append(argv)
+        assert argv[0] == python and os.path.isfile(argv[1]), argv
+        assert os.path.isfile(argv[2].split("=", 1)[1]), argv  # the flag file, found from tmp_path
+        return 0
+
+    assert table_runner.execute(steps, run=fake_run, log=lambda *_: None) == []
+    assert len(ran) == 4 and all(os.path.isabs(a[1]) for a in ran)
+    dry = table_runner.plan(9, runs_dir="runs")  # what --dry_run prints: relative to the clone
+    assert dry[0].commands == ("python scripts/train.py --flagfile=configs/table4/resnet50/bilinear_224.flags",)
