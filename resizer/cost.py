@@ -27,6 +27,7 @@ write results only. The dataset (prepared once, shared by every row) is not incl
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from resizer import tables
 from resizer.settings import build_kwargs
@@ -124,17 +125,29 @@ def paper_gflops(exp):
     return base + resizer_gflops(exp.resizer_input, exp.output, exp.filters, exp.res_blocks)
 
 
-def _build(exp):
+def _key(exp, sizes=True):
+    """An experiment's model as its build arguments (without the sizes: they change no variable)."""
+    kwargs = build_kwargs(exp.settings(), exp.task, exp.info.num_classes)
+    return tuple(sorted((k, v) for k, v in kwargs.items() if sizes or k not in ("input_size", "output_size")))
+
+
+@functools.lru_cache(maxsize=1)  # a row's FLOPs and its checkpoint size come from one build
+def _model(key):
     from resizer import models
 
-    return models.build(**build_kwargs(exp.settings(), exp.task, exp.info.num_classes))
+    return models.build(**dict(key))
+
+
+@functools.cache
+def _repo_gflops(key):
+    from resizer import flops
+
+    return flops.count_flops(_model(key)) / 1e9
 
 
 def repo_gflops(exp):
-    """GFLOPs of the experiment's model as the repo builds it (builds the model: seconds to a minute)."""
-    from resizer import flops
-
-    return flops.count_flops(_build(exp)) / 1e9
+    """GFLOPs of the experiment's model as the repo builds it (builds the model once: seconds to a minute)."""
+    return _repo_gflops(_key(exp))
 
 
 def checkpoint_bytes(model, optimizer):
@@ -145,20 +158,19 @@ def checkpoint_bytes(model, optimizer):
     return sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables.values())
 
 
-_CHECKPOINT_BYTES = {}  # (build arguments) -> bytes: one build per model, not per row
+_CHECKPOINT_BYTES = {}  # the build arguments but the sizes -> bytes: one build per model, not per row
 
 
 def row_checkpoint_bytes(exp):
-    """Bytes of one checkpoint of a trained experiment (builds its model once: a second or two)."""
+    """Bytes of one checkpoint of a trained experiment (builds its model, once per model)."""
     import types
 
     from resizer.config import Config
     from resizer.training import optim
 
-    kwargs = build_kwargs(exp.settings(), exp.task, exp.info.num_classes)
-    key = tuple(sorted((k, v) for k, v in kwargs.items() if k not in ("input_size", "output_size")))
+    key = _key(exp, sizes=False)
     if key not in _CHECKPOINT_BYTES:
-        model = _build(exp)
+        model = _model(_key(exp))
         # The training run's own optimiser (its slots are what a checkpoint adds to the model);
         # the schedule's decay steps do not change its variables.
         optimizer = optim.make_optimizer(Config(), types.SimpleNamespace(decay_steps=1), model)
@@ -195,7 +207,7 @@ class Cost:
         return None if self.flops is None else self.flops / on.flops_per_second / 3600
 
 
-def estimate(exp, flops_source="paper", repo_cache=None, disk=False):
+def estimate(exp, flops_source="paper", disk=False):
     """The Cost of one experiment (see the module doc for the rules); disk=True also builds
     the model once to size its checkpoints."""
     if flops_source not in FLOPS_SOURCES:
@@ -204,12 +216,7 @@ def estimate(exp, flops_source="paper", repo_cache=None, disk=False):
     if flops_source == "paper":
         gflops, source = paper_gflops(exp), "paper" if exp.resizer != "learned" else "paper+resizer convs"
     if gflops is None:  # a backbone or size the paper does not print (demo, CIFAR-10 sizes)
-        cache = {} if repo_cache is None else repo_cache
-        key = (exp.task, exp.backbone, exp.resizer, exp.resizer_input, exp.output, exp.filters, exp.res_blocks,
-               exp.distortion)
-        if key not in cache:
-            cache[key] = repo_gflops(exp)
-        gflops, source = cache[key], "repo"
+        gflops, source = repo_gflops(exp), "repo"
     train_examples = NOMINAL_TRAIN_EXAMPLES.get(exp.dataset)
     eval_examples = NOMINAL_EVAL_EXAMPLES.get(exp.dataset)
     train_images = None if train_examples is None else exp.train_epochs * train_examples

@@ -90,9 +90,8 @@ class Step:
 def plan(table, backbone=None, runs_dir="runs", flops_source="paper", python="python", disk=False, absolute=False):
     """The table's Steps in run order; disk=True also sizes each row's model directory (builds
     each model once, a second or two each); absolute: see commands."""
-    cache = {}
     return [Step(exp, state(exp, runs_dir), tuple(commands(exp, runs_dir, python, absolute)),
-                 cost_lib.estimate(exp, flops_source, cache, disk=disk))
+                 cost_lib.estimate(exp, flops_source, disk=disk))
             for exp in select(table, backbone)]
 
 
