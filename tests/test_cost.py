@@ -27,7 +27,7 @@ def test_cost_estimate_of_a_row():
     c = cost.estimate(exp)
     assert c.gflops == pytest.approx(8.61, abs=0.005) and c.source == "paper+resizer convs"
     # 10 fine-tuning epochs of ImageNet's 1,281,167 training images, trained at 3x and evaluated at 1x
-    # the forward FLOPs: the 331 PFLOPs docs/compare.md prints for this row.
+    # the forward FLOPs: the 331 PFLOPs `reproduce.py --table 4 --dry_run` prints for this row.
     assert c.train_images == 12_811_670 and c.eval_images == 50_000
     assert c.flops == pytest.approx(331e15, rel=2e-3)
     t9 = cost.estimate(experiments.get("table9/resnet50/downscale4x"))  # 56 -> 224 up-scaling resizer
