@@ -30,7 +30,7 @@ import dataclasses
 import functools
 
 from resizer import tables
-from resizer.settings import build_kwargs
+from resizer.settings import DEFAULT_RESIZER, build_kwargs
 
 # Nominal split sizes for the estimate (the runs record the real ones in results.json).
 # AVA: ~255.5k rated photos, ~20k of them in generic_test.jpgl; the exact counts depend on
@@ -94,7 +94,7 @@ def card(name=DEFAULT_CARD, images_per_second=None, reference_gflops=None):
     return CARDS[name]
 
 
-def resizer_gflops(resizer_input, output, n=16, r=1):
+def resizer_gflops(resizer_input, output, n=DEFAULT_RESIZER["filters"], r=DEFAULT_RESIZER["res_blocks"]):
     """Forward GFLOPs of the learned resizer's convolutions (2 per multiply-add), as the profiler counts.
 
     7x7 (3->n) and 1x1 (n->n) at the input size; r blocks of two 3x3, one 3x3 (n->n) and the

@@ -155,7 +155,7 @@ class Experiment:
 
 def proposed(name, table, dataset, backbone, size, baseline, output=224, **kw):
     """A learned-resizer experiment (the paper's default n=16, r=1) fine-tuned from `baseline`."""
-    kw = {"batch_size": BATCH.get(size), "filters": 16, "res_blocks": 1, **kw}
+    kw = {"batch_size": BATCH.get(size), **settings_lib.DEFAULT_RESIZER, **kw}
     return Experiment(name, table, dataset, backbone, "learned", output=output, resizer_input=size,
                       init_backbone_from=baseline, **kw)
 

@@ -18,6 +18,10 @@ from collections.abc import Mapping
 
 from resizer import results
 
+# The paper's learned resizer (n = 16 filters, r = 1 residual block), as Config's flags name them:
+# the default of every table but Table 8's grid over (r, n).
+DEFAULT_RESIZER = {"filters": 16, "res_blocks": 1}
+
 
 
 def _get(x, name, default=None):
@@ -113,7 +117,8 @@ def build_kwargs(settings, task, num_classes=None):
 
     kwargs = dict(task=task, backbone=settings["backbone"], resizer=settings["resizer"],
                   input_size=model_input(settings), output_size=settings["output"],
-                  filters=settings.get("filters_n") or 16, num_res_blocks=settings.get("res_blocks_r") or 1,
+                  filters=settings.get("filters_n") or DEFAULT_RESIZER["filters"],
+                  num_res_blocks=settings.get("res_blocks_r") or DEFAULT_RESIZER["res_blocks"],
                   num_classes=num_classes if tasks.get(task).num_classes is None else None)
     if settings.get("interpolation"):
         kwargs["interpolation"] = settings["interpolation"]

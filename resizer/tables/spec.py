@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from resizer import paper, results
-from resizer.settings import settings_of
+from resizer.settings import DEFAULT_RESIZER, settings_of
 
 # The settings that can define a row; a row lists the subset the paper prints for it.
 ROW_SETTINGS = ("backbone", "resizer", "resizer_input", "output", "filters_n", "res_blocks_r", "distortion",
                 "resizer_trained_with")
-LEARNED_DEFAULT = {"filters": 16, "res_blocks": 1}  # the paper's default resizer (n=16, r=1)
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def row_settings(description, keys=ROW_SETTINGS):
     resizer_input, output, filters, res_blocks, distortion; resizer_trained_with)."""
     values = dict(description)
     if values.get("resizer") == "learned":
-        values = {**LEARNED_DEFAULT, **values}
+        values = {**DEFAULT_RESIZER, **values}
     full = settings_of(values, resizer_trained_with=values.get("resizer_trained_with"))
     return {k: full[k] for k in keys}
 

@@ -3,12 +3,13 @@
 from resizer import experiments as ex
 from resizer import results
 from resizer.tables import table4, table5
+from resizer.settings import DEFAULT_RESIZER
 from resizer.tables.spec import PublishedRow, TableSpec, paper_rows, printed_numbers, row_settings
 
 NUMBER = 8
 DATASETS = {"classification": "imagenet2012", "iqa": "ava"}
 SOURCES = {"classification": table4, "iqa": table5}  # the tables whose 368->224 rows are the (1, 16) cells
-DEFAULT_RN = (1, 16)
+DEFAULT_RN = (DEFAULT_RESIZER["res_blocks"], DEFAULT_RESIZER["filters"])
 
 
 def rows():
