@@ -24,6 +24,7 @@ from decimal import Decimal
 from absl import app, flags
 
 from resizer import config, experiments, paths
+from resizer.files import atomic_write_text
 from resizer.data import registry
 
 flags.DEFINE_bool("check", False, "Compare configs/ with the registry instead of writing it.")
@@ -144,8 +145,7 @@ def main(argv):
     for path, text in expected.items():
         full = os.path.join(FLAGS.out, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "w") as f:
-            f.write(text)
+        atomic_write_text(full, text)  # an interrupted run leaves no half-written flag file
     print(f"wrote {len(expected)} flag files under {FLAGS.out}/")
     return 0
 
