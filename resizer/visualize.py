@@ -200,14 +200,7 @@ def display_learned(learned, display="clip"):
     raise ValueError(f"display {display!r}: expected one of {DISPLAYS}")
 
 
-def difference_map(difference):
-    """(|learned - plain| averaged over channels, its display maximum): the 99.5th percentile,
-    as a few extreme pixels would wash the map out."""
-    diff = np.abs(difference).mean(axis=-1)
-    return diff, max(float(np.percentile(diff, 99.5)), 1e-6)
-
-
-DIFFERENCE_CMAP = "magma"
+DIFFERENCE_CMAP = "RdBu_r"  # diverging: red where the learned output is brighter, blue darker
 
 
 def display_panels(panels, display="shared"):
@@ -254,7 +247,7 @@ def figure(resizer, images, names, input_size=None, title=None, display="shared"
                   (shown["difference"], f"learned - {method}, RGB mean (\u00b1{scale:.3f})"))
         for ax, (array, label) in zip(row, panels):
             if array.ndim == 2:
-                im = ax.imshow(array, cmap="RdBu_r", vmin=-scale, vmax=scale, interpolation="nearest")
+                im = ax.imshow(array, cmap=DIFFERENCE_CMAP, vmin=-scale, vmax=scale, interpolation="nearest")
                 fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
             else:
                 ax.imshow(array, interpolation="nearest")

@@ -10,7 +10,7 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from resizer.training import tb_images
-from resizer.visualize import sample_image
+from resizer.visualize import sample_image, shared_range
 from test_export import tiny_run
 
 
@@ -60,7 +60,8 @@ def test_evaluation_writes_plain_learned_and_difference_images(run_dir):
     assert (int(height), int(width)) == (128, 8 * (3 * 16 + 2 * 2))
     assert np.asarray(Image.open(io.BytesIO(png))).shape == (128, 416, 3)
     description = evaluation.SummaryMetadata("resizer/chelsea").summary_description
-    assert "plain bilinear resize | learned resize (clipped" in description and "enlarged 8x" in description
+    assert "plain bilinear resize ([" in description and "beyond) | learned - bilinear (+-" in description
+    assert "enlarged 8x" in description
 
 
 def test_images_show_the_plain_resize_and_the_layers_own_output():
@@ -79,8 +80,9 @@ def test_images_show_the_plain_resize_and_the_layers_own_output():
     learned = layer(image, training=False).numpy()[0]
     assert np.abs(learned - plain).max() > 1e-2
     pixels = row[::8]  # undo the 8x enlargement, panels at columns 0, 144 and 288
-    np.testing.assert_allclose(pixels[:, 0:128:8], plain, atol=1e-5)
-    np.testing.assert_allclose(pixels[:, 144:272:8], learned.clip(0, 1), atol=1e-5)
+    lo, hi = shared_range(plain, learned)  # both on one scale, as scripts/visualize.py shows them
+    np.testing.assert_allclose(pixels[:, 0:128:8], ((plain - lo) / (hi - lo)).clip(0, 1), atol=1e-5)
+    np.testing.assert_allclose(pixels[:, 144:272:8], ((learned - lo) / (hi - lo)).clip(0, 1), atol=1e-5)
     assert (row[:, 128:144] == 1).all() and pixels[:, 288::8].std() > 0.05  # white gap; a varying map
 
 

@@ -2,9 +2,9 @@
 the paper's Figures 4-6, live during training.
 
 One image summary per photograph, tag `resizer/<name>`, in `<model_dir>/eval`: three panels
-side by side, [plain resize | learned resize | |learned - plain|], drawn with resizer/visualize.py's
-pieces (the learned output, not bounded to [0, 1], clipped; the difference as a
-magma map from 0 to its 99.5th percentile; the summary's description gives both scales).
+side by side, [plain resize | learned resize | learned - plain], as scripts/visualize.py shows them
+(visualize.display_panels: the plain and the learned output on one shared range, the signed
+difference on a diverging map over +-its 99.5th percentile; the description gives both scales).
 Small outputs are enlarged by pixel repetition so that they are readable.
 """
 
@@ -40,18 +40,18 @@ def panels(resizer, image, input_size):
     from resizer import visualize
 
     p = visualize.resize_panels(resizer, image, input_size)
-    learned, caption = visualize.display_learned(p["learned"], "clip")
-    diff, scale = visualize.difference_map(p["difference"])
-    diff = matplotlib.colormaps[visualize.DIFFERENCE_CMAP](np.clip(diff / scale, 0.0, 1.0))[..., :3]
+    shown = visualize.display_panels(p)
+    scale, captions = shown["scale"], shown["captions"]
+    diff = matplotlib.colormaps[visualize.DIFFERENCE_CMAP](0.5 + 0.5 * np.clip(shown["difference"] / scale, -1, 1))
     h = p["plain"].shape[0]
     gap = np.ones((h, _GAP, 3), np.float32)
-    row = np.concatenate([p["plain"].clip(0, 1), gap, learned, gap, diff.astype(np.float32)], axis=1)
+    row = np.concatenate([shown["plain"], gap, shown["learned"], gap, diff[..., :3].astype(np.float32)], axis=1)
     factor = max(1, math.ceil(MIN_HEIGHT / h))
     row = row.repeat(factor, axis=0).repeat(factor, axis=1)
     out_h, out_w = p["plain"].shape[:2]
     method = resizer.interpolation
-    description = (f"{out_h}x{out_w}, left to right: plain {method} resize | learned resize ({caption}) | "
-                   f"|learned - {method}| (0 to {scale:.3f}, magma)"
+    description = (f"{out_h}x{out_w}, left to right: plain {method} resize ({captions['plain']}) | learned resize "
+                   f"({captions['learned']}) | learned - {method} (+-{scale:.3f}, red = learned brighter)"
                    + (f"; shown enlarged {factor}x" if factor > 1 else ""))
     return row, description
 
