@@ -56,7 +56,7 @@ def load_run(model_dir):
     if parts(model)["resizer"] is None:
         raise ValueError(f"{model_dir} was trained with the fixed --resizer={cfg.resizer}: it has no learned "
                          f"resizer, nothing to export (on the client, resize as it does: "
-                         f"{resizers.get(cfg.resizer).description})")
+                         f"{resizers.get(cfg.resizer).description}, to {cfg.output}x{cfg.output})")
     return model, cfg
 
 

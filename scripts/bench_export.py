@@ -13,7 +13,7 @@ median of --repeats rounds after warm-up; within a round the five callables of a
 turn, so that the ratios hold on a machine whose load changes.
 """
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 import os
 import statistics
@@ -119,4 +119,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

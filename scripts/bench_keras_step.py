@@ -20,7 +20,7 @@ resizer (resizer.paper), MULLER's blur FLOPs (resizer.muller.muller_flops) added
 published baseline for muller, "-" where the paper has no such row.
 """
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 import os
 import sys
@@ -153,4 +153,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

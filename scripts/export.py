@@ -13,7 +13,7 @@ from_concrete_functions, converts to all-NaN; resizer/export.py says why. Defaul
 <model_dir>/export/. See docs/export.md.
 """
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 import sys
 
@@ -60,4 +60,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

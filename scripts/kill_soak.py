@@ -10,7 +10,7 @@ step line appears, plus a random delay, so kills also land inside checkpoint sav
 runs to the end. Prints one line per trial and the count. Not a test: it takes minutes.
 """
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 import os
 import random
@@ -111,4 +111,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, argv=_bootstrap.argv())

@@ -74,8 +74,7 @@ def main(argv):
         return
     failed = table_runner.execute(steps)
     os.makedirs(_RUNS_DIR.value, exist_ok=True)  # the report of a sweep that failed at once
-    numbers = (_TABLE.value,) if _TABLE.value in tables.numbers() else None  # None: every table
-    print(compare.format_text(compare.build_report(_RUNS_DIR.value, numbers)), end="")
+    print(compare.format_text(compare.build_report(_RUNS_DIR.value, (_TABLE.value,))), end="")
     if failed:
         sys.exit(f"{len(failed)} experiment(s) failed or were skipped: {', '.join(failed)}")
 

@@ -37,8 +37,7 @@ def test_an_include_is_relative_to_the_file_that_includes_it(tmp_path, monkeypat
     (tmp_path / "base.flags").write_text("--batch_size=7\n--seed=1\n")
     (tmp_path / "rows").mkdir()
     (tmp_path / "rows" / "row.flags").write_text("# a row\n--flagfile=../base.flags\n--seed=2\n")
-    monkeypatch.chdir(tmp_path / "rows")  # where absl would look for ../base.flags: ok
-    monkeypatch.chdir(ROOT)  # where it would not
+    monkeypatch.chdir(ROOT)  # where absl would not find ../base.flags (it resolves against the working directory)
     assert flagfile.read(str(tmp_path / "rows" / "row.flags")) == {"batch_size": "7", "seed": "2"}
     # the separate `--flagfile path` form, and nothing after `--` expanded
     assert flagfile.expand_argv(["x", "--flagfile", str(tmp_path / "base.flags"), "--", "--flagfile=y"]) == [

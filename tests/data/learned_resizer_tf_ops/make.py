@@ -1,7 +1,8 @@
 """Made these files with the LearnedResizer of commit 02cb929 (tf.image.resize, before the
 keras.ops rewrite), so tests/test_layers.py can check that today's files still load:
 
-    git archive 02cb929 resizer | tar -x -C /tmp/old && cd /tmp/old && python make.py OUT
+    mkdir -p /tmp/old && git archive 02cb929 resizer | tar -x -C /tmp/old
+    PYTHONPATH=/tmp/old python tests/data/learned_resizer_tf_ops/make.py OUT    # from the clone's root
 """
 import sys
 
