@@ -24,18 +24,17 @@ import os
 import textwrap
 from dataclasses import dataclass, field
 
-from resizer import results, settings, tables
+from resizer import results, settings, tables, tasks
 from resizer.files import atomic_write_text
 from resizer.tables.spec import ROW_SETTINGS, PublishedRow
 
-# Largest |reproduced - published| that still counts as reproducing the number. Paper
-# values are printed to 0.1 points (errors) and 0.001 (correlations); these allow for
-# run-to-run noise of ImageNet training and AVA's ~20k-image test set.
-TOLERANCES = {"top1_error_pct": 0.5, "top5_error_pct": 0.5, "plcc": 0.01, "srcc": 0.01}
+# Largest |reproduced - published| that still counts as reproducing the number, and each metric's
+# column label: the task registry's (resizer.tasks, Reported).
+TOLERANCES = {name: r.tolerance for name, r in tasks.reported_metrics().items()}
 # A run counts as fully trained at 99 % of its planned epochs (steps are floored per epoch).
 EPOCH_SLACK = 0.01
 STATUSES = ("matches", "differs", "partial", "not run")
-METRIC_LABELS = {"top1_error_pct": "top-1 %", "top5_error_pct": "top-5 %", "plcc": "PLCC", "srcc": "SRCC"}
+METRIC_LABELS = {name: r.label for name, r in tasks.reported_metrics().items()}
 
 
 def _task_metrics(task):

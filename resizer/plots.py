@@ -19,12 +19,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402  (Pillow: a dependency of matplotlib)
 
-from resizer import paper, results, tables  # noqa: E402
+from resizer import paper, results, tables, tasks  # noqa: E402
 from resizer.files import atomic_write
 from resizer.data import distortions as distortions_lib  # noqa: E402
 
 PROPOSED_COLOR, BASELINE_COLOR, OURS_COLOR = "#1f77b4", "#d62728", "black"
-LABELS = {"top1_error_pct": "top-1 error (%)", "top5_error_pct": "top-5 error (%)", "plcc": "PLCC", "srcc": "SRCC"}
+METRICS = tasks.reported_metrics()  # each metric's axis label and direction (resizer.tasks)
 BACKBONE_NAMES = {"inception_v2": "Inception-v2", "densenet121": "DenseNet-121", "resnet50": "ResNet-50",
                   "mobilenet_v2": "MobileNet-v2", "efficientnet_b0": "EfficientNet-b0"}
 
@@ -91,7 +91,8 @@ def plot_flops_table(table, report=None):
             _ours(ax, [(g, v, p) for r in mine for v, g, p in ours.get(r.label, [])], color, name)
         ax.set_title(BACKBONE_NAMES.get(backbone, backbone))
         ax.set_xlabel("total GFLOPs per image")
-        ax.set_ylabel(LABELS[metric] + (" (lower is better)" if task == "classification" else " (higher is better)"))
+        ax.set_ylabel(METRICS[metric].axis_label
+                      + (" (lower is better)" if METRICS[metric].lower_is_better else " (higher is better)"))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     what = "ImageNet top-1 error" if task == "classification" else "AVA PLCC"
@@ -159,7 +160,7 @@ def plot_generalization(table, report=None):
         grid[i, j] = r.metrics[metric]
         cells[i, j] = r
     # Colour each target row around its own diagonal: targets differ far more than initialisations.
-    better = (np.diag(grid)[:, None] - grid) if task == "classification" else (grid - np.diag(grid)[:, None])
+    better = (np.diag(grid)[:, None] - grid) if METRICS[metric].lower_is_better else (grid - np.diag(grid)[:, None])
     limit = 1.6 * max(np.abs(better).max(), 1e-9)  # light colours keep the numbers readable
     ax.imshow(better, cmap="RdBu", vmin=-limit, vmax=limit)
     digits = 1 if task == "classification" else 3
@@ -203,7 +204,7 @@ def plot_ablation(table, report=None):
         span = max(values) - min(values)
         ax.set_ylim(min(values) - 0.6 * span, max(values) + 0.4 * span)  # bars start near the data
         ax.set_xticks(range(len(backbones)), [BACKBONE_NAMES.get(b, b) for b in backbones], fontsize=8)
-        ax.set_ylabel(LABELS[metric])
+        ax.set_ylabel(METRICS[metric].axis_label)
         ax.set_title(tables.DATASET_TITLES[tables.get(table).datasets[task]])
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7, ncol=2)

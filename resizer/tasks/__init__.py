@@ -16,6 +16,22 @@ REGISTRY = Registry("task", package=__name__)
 
 
 @dataclasses.dataclass(frozen=True)
+class Reported:
+    """A metric as results.json, TensorBoard, the comparison and the figures name and read it.
+
+    name: results.json's key; range: (low, high) of its possible values; label / axis_label:
+    the comparison's column and a figure's axis; tolerance: the largest |reproduced -
+    published| that still reproduces a published number (compare.py); lower_is_better."""
+
+    name: str
+    range: tuple
+    label: str
+    axis_label: str
+    tolerance: float
+    lower_is_better: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class Task:
     """A task.
 
@@ -27,8 +43,9 @@ class Task:
     make_metrics: () -> fresh evaluation metrics (inside the strategy scope).
     train_metrics: whether make_metrics() are also tracked over training windows (SRCC keeps
       every example: too much per window).
-    reported: {Keras metric name (make_metrics): (the name results.json and TensorBoard use, its
-      (low, high) range)}, in the order the paper prints them; `metrics` are those names.
+    reported: {Keras metric name (make_metrics): its Reported (the name results.json and
+      TensorBoard use, range, labels, tolerance)}, in the order the paper prints them; `metrics`
+      are those names.
     """
 
     name: str
@@ -44,7 +61,7 @@ class Task:
 
     @property
     def metrics(self):
-        return tuple(name for name, _ in self.reported.values())
+        return tuple(r.name for r in self.reported.values())
 
     def check_num_classes(self, num_classes):
         """The head's output count for a requested num_classes (None: the task's default)."""
@@ -68,12 +85,17 @@ LOSS = ("loss", (0.0, float("inf")))  # every evaluation reports its loss too
 
 def reported_names():
     """{Keras metric name: reported name} of every task's metrics, and the loss."""
-    return {"loss": LOSS[0], **{k: name for _, t in REGISTRY.items() for k, (name, _) in t.reported.items()}}
+    return {"loss": LOSS[0], **{k: r.name for _, t in REGISTRY.items() for k, r in t.reported.items()}}
 
 
 def reported_ranges():
     """{reported name: (low, high)} of every task's metrics, and the loss."""
-    return dict([LOSS] + [entry for _, t in REGISTRY.items() for entry in t.reported.values()])
+    return dict([LOSS] + [(r.name, r.range) for _, t in REGISTRY.items() for r in t.reported.values()])
+
+
+def reported_metrics():
+    """{reported name: Reported} of every task's metrics (the loss aside)."""
+    return {r.name: r for _, t in REGISTRY.items() for r in t.reported.values()}
 
 
 def get(name):

@@ -1,7 +1,7 @@
 """Image classification (ImageNet, CIFAR-10, your folders): softmax cross-entropy with label
 smoothing (Eq. 1), top-1/top-5 error."""
 
-from resizer.tasks import Task, register_task
+from resizer.tasks import Reported, Task, register_task
 
 
 def _head(features, num_classes, dropout):
@@ -24,5 +24,9 @@ def _metrics():
 
 
 register_task(Task("classification", "logits", _head, _loss, _metrics,
-                   reported={"top1_error": ("top1_error_pct", (0.0, 100.0)), "top5_error": ("top5_error_pct", (0.0, 100.0))},
+                   # Tolerances: the paper prints errors to 0.1 points; 0.5 allows ImageNet run-to-run noise.
+                   reported={"top1_error": Reported("top1_error_pct", (0.0, 100.0), "top-1 %", "top-1 error (%)", 0.5,
+                                                    lower_is_better=True),
+                             "top5_error": Reported("top5_error_pct", (0.0, 100.0), "top-5 %", "top-5 error (%)", 0.5,
+                                                    lower_is_better=True)},
                    train_metrics=True, description="class logits"))
