@@ -1,60 +1,18 @@
 """Table 4: ImageNet top-1/top-5 error and GFLOPs, learned resizer against bilinear, per size."""
 
 from resizer import experiments as ex
-from resizer import results
-from resizer.tables.spec import PublishedRow, TableSpec, paper_rows, printed_numbers, row_settings
+from resizer.tables import kinds
+from resizer.tables.spec import TableSpec
 
 NUMBER = 4
 TASK, DATASET = "classification", "imagenet2012"
 
-
-def baseline(backbone):
-    """The default baseline of a backbone (stage 1: bilinear to 224, from scratch)."""
-    return f"table4/{backbone}/bilinear_224"
-
-
-def proposed_name(backbone, size=368):
-    return f"table4/{backbone}/proposed_{size}"
-
-
-def flops_rows(number, task, dataset):
-    """The rows of a FLOPs table (4 or 5): proposed resizer at its input size, or the baseline resize."""
-    rows = []
-    for r, raw in paper_rows(number):
-        learned = r["resizer"] == "proposed"
-        if learned:
-            settings = row_settings({"backbone": r["model"], "resizer": "learned", "resizer_input": r["resizer_input"],
-                                     "output": r["output"]})
-            label = f"{r['model']} proposed {r['resizer_input']}->224"
-        else:
-            settings = row_settings({"backbone": r["model"], "resizer": r["resizer"], "output": r["output"]})
-            label = f"{r['model']} {r['resizer']} {r['output']}"
-        rows.append(PublishedRow(number, task, dataset, label, settings, {m: r[m] for m in results.METRICS[task]},
-                                 printed_numbers(raw), r, r["gflops"], r["batch_size"]))
-    return rows
+# The default baseline of a backbone (stage 1: bilinear to 224, from scratch), and the learned rows.
+baseline, proposed_name = kinds.names(NUMBER, "bilinear")
 
 
 def rows():
-    return flops_rows(NUMBER, TASK, DATASET)
-
-
-def size_experiments(rows, number, dataset, names, fixed, where=""):
-    """Experiments of a FLOPs table's rows: a proposed row fine-tunes the table's baseline with a
-    new resizer in front; fixed(row, size) makes a fixed-resize row's. names: (baseline,
-    proposed_name) of the table."""
-    baseline_of, proposed_name_of = names
-    exps = []
-    for row in rows:
-        bb, s = row.backbone, row.settings
-        if s["resizer"] != "learned":
-            exps.append(fixed(row, s["output"]))
-            continue
-        size = s["resizer_input"]
-        exps.append(ex.proposed(proposed_name_of(bb, size), number, dataset, bb, size, baseline_of(bb),
-                                batch_size=row.batch_size, row=row,
-                                description=f"Table {number}: {bb}, learned resizer {size} -> 224, joint "
-                                            f"fine-tuning{where}"))
-    return exps
+    return kinds.flops_rows(NUMBER, TASK, DATASET)
 
 
 def _bilinear(row, size):
@@ -69,7 +27,7 @@ def _bilinear(row, size):
 
 
 def experiments(rows):
-    return size_experiments(rows, NUMBER, DATASET, (baseline, proposed_name), _bilinear)
+    return kinds.size_experiments(rows, NUMBER, DATASET, (baseline, proposed_name), _bilinear)
 
 
 SPEC = TableSpec(

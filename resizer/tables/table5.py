@@ -2,24 +2,19 @@
 
 from resizer import experiments as ex
 from resizer.families import imagenet
+from resizer.tables import kinds
 from resizer.tables.spec import TableSpec
-from resizer.tables.table4 import flops_rows, size_experiments
 
 NUMBER = 5
 TASK, DATASET = "iqa", "ava"
 
 
-def baseline(backbone):
-    """The AVA baseline of a backbone: bicubic to 224, fine-tuned from its ImageNet baseline."""
-    return f"table5/{backbone}/bicubic_224"
-
-
-def proposed_name(backbone, size=368):
-    return f"table5/{backbone}/proposed_{size}"
+# The AVA baseline of a backbone (bicubic to 224, fine-tuned from its ImageNet baseline), and the learned rows.
+baseline, proposed_name = kinds.names(NUMBER, "bicubic")
 
 
 def rows():
-    return flops_rows(NUMBER, TASK, DATASET)
+    return kinds.flops_rows(NUMBER, TASK, DATASET)
 
 
 def _bicubic(row, size):
@@ -32,7 +27,7 @@ def _bicubic(row, size):
 
 
 def experiments(rows):
-    return size_experiments(rows, NUMBER, DATASET, (baseline, proposed_name), _bicubic, where=" on AVA")
+    return kinds.size_experiments(rows, NUMBER, DATASET, (baseline, proposed_name), _bicubic, where=" on AVA")
 
 
 SPEC = TableSpec(
