@@ -14,9 +14,9 @@ Debian re-compressed the files, so their .gz bytes differ from the ones TFDS reg
 What matters is the IDX content inside, so `VerifiedFashionMNIST`, TFDS's builder with one
 change, decompresses the hand-supplied files with TFDS's download manager and checks the
 sha256 of the decompressed bytes against `IDX_SHA256` before TFDS writes a single
-example; a mismatch stops with the file and the fix named. Nothing else is switched off:
-downloads (no manual files) still go through TFDS's .gz checksums, and then the content
-is verified the same way.
+example; a mismatch stops with the file and the fix named. It needs all four files by hand
+and downloads nothing; on a networked machine TFDS's own builder (`tfds build`, above)
+downloads them and checks its own .gz checksums.
 
 Splits: `train` (60,000), `test` (10,000: the evaluation set), `minival` (the last 10% of
 train, 6,000: model selection) and `train_minus_minival` (the other 54,000). The images are
@@ -92,18 +92,17 @@ def idx_count(path, kind):
     return count
 
 
-def verify(extracted, manual=None):
+def verify(extracted, manual):
     """Checks each decompressed file {download key: path} against IDX_SHA256; ContentMismatch names the first
     that differs, and the fix."""
     for key, path in extracted.items():
         name = FILES[key]
         actual = sha256_file(path)
         if actual != IDX_SHA256[name]:
-            origin = os.path.join(manual, name + ".gz") if manual else f"the downloaded {name}.gz"
             raise ContentMismatch(
-                f"{NAME}: {origin} decompresses to content with sha256 {actual}, not the recorded "
-                f"{IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the original file "
-                f"(apt-get install --reinstall dataset-fashion-mnist, or let TFDS download it on a networked machine).")
+                f"{NAME}: {os.path.join(manual, name + '.gz')} decompresses to content with sha256 {actual}, "
+                f"not the recorded {IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the "
+                f"original file (apt-get install --reinstall dataset-fashion-mnist, or on a networked machine `tfds build {NAME}`).")
 
 
 def manual_files(manual):
@@ -115,28 +114,20 @@ def manual_files(manual):
 
 
 class _VerifyingDownloads:
-    """The download manager that TFDS's MNIST `_split_generators` sees: hand-supplied files are
-    decompressed (not checked against TFDS's .gz checksums), downloads go through TFDS's checks;
-    either way the decompressed content must match IDX_SHA256."""
+    """The download manager that TFDS's MNIST `_split_generators` sees: the four hand-supplied
+    files are decompressed (not checked against TFDS's .gz checksums) and their decompressed
+    content must match IDX_SHA256."""
 
     def __init__(self, dl_manager):
         self._dl_manager = dl_manager
         self.counts, self.verified = {}, None
 
     def download_and_extract(self, urls):
-        try:
-            manual = os.fspath(self._dl_manager.manual_dir)
-        except AssertionError:  # TFDS's way of saying: no manual directory, or an empty one
-            manual = None
-        supplied = manual_files(manual)
-        if supplied:
-            check_manual_dir(manual)  # all four, or none (then TFDS downloads them)
-            extracted = self._dl_manager.extract(supplied)
-        else:
-            extracted, manual = self._dl_manager.download_and_extract(urls), None
-        extracted = {key: os.fspath(path) for key, path in extracted.items()}
+        del urls  # never downloaded: TfdsDataset.prepare checked that all four files are in the manual folder
+        manual = os.fspath(self._dl_manager.manual_dir)
+        extracted = {key: os.fspath(path) for key, path in self._dl_manager.extract(manual_files(manual)).items()}
         verify(extracted, manual)
-        self.verified = {"source": manual or "downloaded by TFDS (its .gz checksums checked)",
+        self.verified = {"source": manual,
                          "idx_sha256": {FILES[key]: sha256_file(path) for key, path in extracted.items()}}
         for key, path in extracted.items():
             self.counts[key] = idx_count(path, key.split("_")[1])
@@ -152,8 +143,9 @@ def _builder_class():
 
         name = NAME
         MANUAL_DOWNLOAD_INSTRUCTIONS = (
-            f"Optional: the four *-idx?-ubyte.gz files (Debian: apt-get install dataset-fashion-mnist, then "
-            f"--manual_dir={DEBIAN_DIR}); without them TFDS downloads the files.")
+            f"Required: the four *-idx?-ubyte.gz files (Debian: apt-get install dataset-fashion-mnist, then "
+            f"--manual_dir={DEBIAN_DIR}). On a networked machine, `tfds build {NAME}` (TFDS's own builder) "
+            f"downloads them instead.")
 
         def _split_generators(self, dl_manager):
             downloads = _VerifyingDownloads(dl_manager)
