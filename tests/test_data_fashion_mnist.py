@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import json
 import os
 import shutil
 from unittest import mock
@@ -48,6 +49,16 @@ def test_evaluation_batches_are_the_whole_images(prepared):
     images = np.concatenate([batch[0].numpy() for batch in ds])
     assert count == NUM_TEST and images.shape == (NUM_TEST, 28, 28, 3)
     np.testing.assert_allclose(images, np.stack(originals) / 255.0, atol=1e-6)
+
+
+def test_what_was_verified_is_in_the_builders_metadata(prepared):
+    data_dir, written = prepared
+    record = fashion_mnist.provenance(data_dir)
+    assert record["content"]["idx_sha256"] == written["sha256"] and record["matches_recorded_sha256"] is False
+    assert record["content"]["source"] == tfds_source.manual_dir(data_dir) and record["content"]["verified_at"]
+    folder = fashion_mnist.make_builder(data_dir).data_dir
+    with open(os.path.join(folder, "metadata.json")) as f:  # written by TFDS with dataset_info.json
+        assert json.load(f)[fashion_mnist.VERIFIED] == record["content"]
 
 
 def test_tfds_alone_refuses_the_files_our_builder_verifies(tmp_path, prepared):

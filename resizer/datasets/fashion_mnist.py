@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import os
 
 import tensorflow as tf
@@ -38,7 +37,7 @@ from resizer.data.registry import DatasetInfo
 NAME = "fashion_mnist"
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 MINIVAL_PERCENT = 10
-CONTENT_FILE = "verified_content.json"  # in the prepared directory: what was verified, from where
+VERIFIED = "verified_content"  # the metadata.json key: what was verified, from where, when
 
 # sha256 of the *decompressed* IDX files. Computed here (2026-12-01) from Debian's package
 # dataset-fashion-mnist 0.0~git20200523.55506a9-1 (upstream commit 55506a9 of
@@ -135,11 +134,13 @@ class _VerifyingDownloads:
 
 
 def _builder_class():
+    import tensorflow_datasets as tfds
     from tensorflow_datasets.image_classification import mnist
 
     class VerifiedFashionMNIST(mnist.FashionMNIST, skip_registration=True):
         """TFDS's fashion_mnist (same name, version and features, so a directory prepared by
-        `tfds build fashion_mnist` reads the same), verifying the decompressed content."""
+        `tfds build fashion_mnist` reads the same), verifying the decompressed content and
+        recording it in metadata.json under VERIFIED."""
 
         name = NAME
         MANUAL_DOWNLOAD_INSTRUCTIONS = (
@@ -147,10 +148,20 @@ def _builder_class():
             f"--manual_dir={DEBIAN_DIR}). On a networked machine, `tfds build {NAME}` (TFDS's own builder) "
             f"downloads them instead.")
 
+        def _info(self):
+            # TFDS writes the metadata with dataset_info.json when the split files are complete,
+            # so a prepared folder never lacks the record of what it was prepared from.
+            info = super()._info()
+            return tfds.core.DatasetInfo(builder=self, description=info.description, features=info.features,
+                                         supervised_keys=info.supervised_keys, homepage=info.homepage,
+                                         citation=info.citation, metadata=tfds.core.MetadataDict())
+
         def _split_generators(self, dl_manager):
             downloads = _VerifyingDownloads(dl_manager)
             generators = super()._split_generators(downloads)
-            self.verified_content = downloads.verified
+            self.info.metadata[VERIFIED] = {
+                **downloads.verified,
+                "verified_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             for generator in generators:  # counts from the verified headers, not hard-coded 60,000/10,000
                 split = "train" if generator.name == "train" else "test"
                 data, labels = downloads.counts[f"{split}_data"], downloads.counts[f"{split}_labels"]
@@ -208,28 +219,22 @@ def source(split, data_dir=None, **options):
 
 def prepare(data_dir=None, manual=None):
     """Prepares fashion_mnist from the four .gz files in the manual directory; returns the builder.
-    Records what it verified in the prepared directory's verified_content.json."""
-    builder = DATASET.prepare(data_dir, manual)
-    verified = getattr(builder, "verified_content", None)
-    if verified:
-        verified["verified_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        with tf.io.gfile.GFile(os.path.join(builder.data_dir, CONTENT_FILE), "w") as f:
-            f.write(json.dumps(verified, indent=1, sort_keys=True) + "\n")
-    return builder
+    What it verified is in the prepared directory's metadata.json (VERIFIED)."""
+    return DATASET.prepare(data_dir, manual)
 
 
 def provenance(data_dir=None):
     """What results files record about the prepared data: the builder, its split sizes, and the content
-    sha256 verified when it was prepared (or, for a directory `tfds build` made, that TFDS checked it)."""
+    sha256 verified when it was prepared. A directory `tfds build` made records none (TFDS checked
+    the .gz bytes), so whether it matches IDX_SHA256 is None: not checked."""
     builder = DATASET.prepared_builder(data_dir)
-    path = os.path.join(builder.data_dir, CONTENT_FILE)
-    if tf.io.gfile.exists(path):
-        with tf.io.gfile.GFile(path) as f:
-            verified = json.load(f)
+    verified = (builder.info.metadata or {}).get(VERIFIED)
+    if verified is None:
+        content, matches = {"source": "prepared by TFDS's own fashion_mnist builder (its .gz checksums); content "
+                                      "not verified here", "idx_sha256_recorded": dict(IDX_SHA256)}, None
     else:
-        verified = {"source": "prepared by TFDS's own fashion_mnist builder (its .gz checksums); content not "
-                              "re-verified here", "idx_sha256_recorded": dict(IDX_SHA256)}
+        content, matches = verified, verified["idx_sha256"] == IDX_SHA256
     return {"dataset": NAME, "tfds_builder": f"tensorflow_datasets fashion_mnist {builder.VERSION}",
             "prepared_dir": builder.data_dir,
             "prepared_splits": {k: v.num_examples for k, v in builder.info.splits.items()},
-            "content": verified, "matches_recorded_sha256": verified.get("idx_sha256") == IDX_SHA256}
+            "content": content, "matches_recorded_sha256": matches}
