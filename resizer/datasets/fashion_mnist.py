@@ -92,16 +92,18 @@ def idx_count(path, kind):
 
 
 def verify(extracted, manual):
-    """Checks each decompressed file {download key: path} against IDX_SHA256; ContentMismatch names the first
-    that differs, and the fix."""
+    """{IDX name: sha256} of the decompressed files {download key: path}, each checked against IDX_SHA256;
+    ContentMismatch names the first that differs, and the fix."""
+    digests = {}
     for key, path in extracted.items():
         name = FILES[key]
-        actual = sha256_file(path)
+        digests[name] = actual = sha256_file(path)
         if actual != IDX_SHA256[name]:
             raise ContentMismatch(
                 f"{NAME}: {os.path.join(manual, name + '.gz')} decompresses to content with sha256 {actual}, "
                 f"not the recorded {IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the "
                 f"original file (apt-get install --reinstall dataset-fashion-mnist, or on a networked machine `tfds build {NAME}`).")
+    return digests
 
 
 def manual_files(manual):
@@ -125,9 +127,7 @@ class _VerifyingDownloads:
         del urls  # never downloaded: TfdsDataset.prepare checked that all four files are in the manual folder
         manual = os.fspath(self._dl_manager.manual_dir)
         extracted = {key: os.fspath(path) for key, path in self._dl_manager.extract(manual_files(manual)).items()}
-        verify(extracted, manual)
-        self.verified = {"source": manual,
-                         "idx_sha256": {FILES[key]: sha256_file(path) for key, path in extracted.items()}}
+        self.verified = {"source": manual, "idx_sha256": verify(extracted, manual)}
         for key, path in extracted.items():
             self.counts[key] = idx_count(path, key.split("_")[1])
         return extracted
@@ -184,7 +184,8 @@ def default_manual_dir(data_dir):
 
 
 def check_manual_dir(manual):
-    missing = [name + ".gz" for key, name in FILES.items() if key not in manual_files(manual)]
+    present = manual_files(manual)
+    missing = [name + ".gz" for key, name in FILES.items() if key not in present]
     if missing:
         raise FileNotFoundError(
             f"{NAME}: {', '.join(missing)} missing in {manual}. Install Debian's dataset-fashion-mnist and pass "
