@@ -26,6 +26,7 @@ grey; `source` yields them as RGB (the channel repeated), since every model take
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import os
 
@@ -133,6 +134,7 @@ class _VerifyingDownloads:
         return extracted
 
 
+@functools.cache  # defined on first use (importing TFDS is slow), then one class for every builder
 def _builder_class():
     import tensorflow_datasets as tfds
     from tensorflow_datasets.image_classification import mnist
