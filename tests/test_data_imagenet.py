@@ -126,6 +126,10 @@ def test_split_sizes_of_the_real_dataset():
     assert imagenet.split_range("train_minus_minival", sizes).size == 1_268_355
     assert imagenet.split_range("validation", sizes).spec == "validation[0:50000]"
     assert imagenet.split_range("train", sizes).spec == "train[0:1281167]"
+    with pytest.raises(ValueError, match=r"^imagenet2012: the prepared dataset has no 'validation' split"):
+        imagenet.split_range("validation", {"train": 10})
+    with pytest.raises(ValueError, match="has no split 'test'"):
+        imagenet.split_range("test", sizes)
 
 
 def test_our_checked_builder_stores_what_tfds_own_builder_stores(prepared, tmp_path):

@@ -103,7 +103,8 @@ def verify(extracted, manual):
             raise ContentMismatch(
                 f"{NAME}: {os.path.join(manual, name + '.gz')} decompresses to content with sha256 {actual}, "
                 f"not the recorded {IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the "
-                f"original file (apt-get install --reinstall dataset-fashion-mnist, or on a networked machine `tfds build {NAME}`).")
+                f"original file (apt-get install --reinstall dataset-fashion-mnist, or on a networked machine "
+                f"`tfds build {NAME}`).")
     return digests
 
 
@@ -195,10 +196,7 @@ def check_manual_dir(manual):
             f"(WORKSPACE.md, section '{NAME}').")
 
 
-def split_range(split, sizes):
-    stored = "test" if split == "test" else "train"
-    ranges = {**tfds_source.minival_ranges(sizes["train"], MINIVAL_PERCENT), "test": (0, sizes["test"])}
-    return tfds_source.logical_split(INFO, split, stored, ranges)
+split_range = tfds_source.held_out_split_range(INFO, MINIVAL_PERCENT)
 
 
 def image_rgb_and_label(example):
@@ -209,14 +207,13 @@ def image_rgb_and_label(example):
 DATASET = tfds_source.TfdsDataset(
     name=NAME, make_builder=make_builder, check_manual=check_manual_dir, split_range=split_range,
     to_example=image_rgb_and_label, prepare_hint=f" --manual_dir={DEBIAN_DIR} (~35 MB, under a minute)",
-    default_manual_dir=default_manual_dir,
+    default_manual_dir=default_manual_dir, always_decode=True,
 )
 
 
 def source(split, data_dir=None, **options):
     """(un-batched {"image" uint8 28x28x3, "label", "key"} examples, count). The images are PNG
     in TFDS, so they are always decoded (decode=False is ignored)."""
-    options["decode"] = True
     return DATASET.source(split, data_dir, **options)
 
 
