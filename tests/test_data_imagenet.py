@@ -143,14 +143,4 @@ def test_our_checked_builder_stores_what_tfds_own_builder_stores(prepared, tmp_p
     theirs = tfds_imagenet.Builder(data_dir=str(tmp_path))
     theirs.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir=tfds_source.manual_dir(data_dir)))
-    ours = imagenet.make_builder(data_dir)
-    assert ours.info.features.to_json() == theirs.info.features.to_json() and ours.version == theirs.version
-
-    def examples(builder, split):
-        ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()}, shuffle_files=False)
-        return {e["file_name"].numpy(): (int(e["label"]), e["image"].numpy()) for e in ds}
-
-    for split in ("train", "validation"):
-        assert ours.info.splits[split].num_examples == theirs.info.splits[split].num_examples
-        mine, reference = examples(ours, split), examples(theirs, split)
-        assert mine == reference and len(mine) == ours.info.splits[split].num_examples
+    testing.assert_stores_what_tfds_stores(imagenet.make_builder(data_dir), theirs, ("train", "validation"))
