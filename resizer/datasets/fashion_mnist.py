@@ -11,10 +11,11 @@ routes to the same prepared `<data_dir>/fashion_mnist/3.0.1/` (WORKSPACE.md):
 
 Debian re-compressed the files, so their .gz bytes differ from the ones TFDS registered
 (the gzip header lost the file name; TFDS refuses them with NonMatchingChecksumError).
-What matters is the IDX content inside, so `VerifiedFashionMNIST`, TFDS's builder with one
-change, decompresses the hand-supplied files with TFDS's download manager and checks the
-sha256 of the decompressed bytes against `IDX_SHA256` before TFDS writes a single
-example; a mismatch stops with the file and the fix named. It needs all four files by hand
+What matters is the IDX content inside, so `VerifiedFashionMNIST`, TFDS's builder with its
+download step changed, decompresses the hand-supplied files with TFDS's download manager and
+checks the sha256 of the decompressed bytes against `IDX_SHA256` before TFDS writes a single
+example; a mismatch stops with the file and the fix named, and what was verified is recorded
+in the prepared folder's metadata.json (`provenance`). It needs all four files by hand
 and downloads nothing; on a networked machine TFDS's own builder (`tfds build`, above)
 downloads them and checks its own .gz checksums.
 
