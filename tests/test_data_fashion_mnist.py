@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import json
 import os
 import shutil
 from unittest import mock
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from tensorflow_datasets.image_classification import mnist
 
 from resizer.data import make_dataset, testing, tfds_source
 from resizer.datasets import fashion_mnist
@@ -29,7 +31,7 @@ def test_splits_hold_the_files_examples_as_rgb(prepared):
     for split in ("train", "test"):
         ds, count = fashion_mnist.source(split, data_dir)
         examples = list(ds)
-        assert count == len(written[split]) == len(examples)  # counts from the IDX headers, not 60,000
+        assert count == len(written[split]) == len(examples)
         assert sorted(int(e["label"]) for e in examples) == sorted(written[split])
         grey = {image.tobytes() for image in written["images"][split]}
         for e in examples:
@@ -48,6 +50,16 @@ def test_evaluation_batches_are_the_whole_images(prepared):
     images = np.concatenate([batch[0].numpy() for batch in ds])
     assert count == NUM_TEST and images.shape == (NUM_TEST, 28, 28, 3)
     np.testing.assert_allclose(images, np.stack(originals) / 255.0, atol=1e-6)
+
+
+def test_what_was_verified_is_in_the_builders_metadata(prepared):
+    data_dir, written = prepared
+    record = fashion_mnist.provenance(data_dir)
+    assert record["content"]["idx_sha256"] == written["sha256"] and record["matches_recorded_sha256"] is False
+    assert record["content"]["source"] == tfds_source.manual_dir(data_dir) and record["content"]["verified_at"]
+    folder = fashion_mnist.make_builder(data_dir).data_dir
+    with open(os.path.join(folder, "metadata.json")) as f:  # written by TFDS with dataset_info.json
+        assert json.load(f)[fashion_mnist.VERIFIED] == record["content"]
 
 
 def test_tfds_alone_refuses_the_files_our_builder_verifies(tmp_path, prepared):
@@ -103,6 +115,23 @@ def test_unprepared_dataset_says_how_to_prepare(tmp_path, prepared):
         fashion_mnist.source("train", str(tmp_path / "data"))
 
 
+def test_our_builder_stores_what_tfds_own_builder_stores(prepared, tmp_path):
+    # TFDS's unmodified fashion_mnist builder, prepared from the same files (its .gz checksums, which
+    # these cannot have, and its counts patched): features, version, split sizes and every example
+    # (label, PNG bytes, in order) must be identical, so that a folder prepared by either reads the same.
+    data_dir, written = prepared
+    theirs = mnist.FashionMNIST(data_dir=str(tmp_path))
+    with mock.patch.object(tfds.download.DownloadManager, "_register_or_validate_checksums"), \
+            testing.fashion_mnist_sizes(written):
+        theirs.download_and_prepare(download_config=tfds.download.DownloadConfig(
+            manual_dir=tfds_source.manual_dir(data_dir)))
+    testing.assert_stores_what_tfds_stores(fashion_mnist.make_builder(data_dir), theirs, ("train", "test"))
+    assert theirs.info.splits["train"].num_examples == len(written["train"])
+    # Read as ours, TFDS's folder says nothing of its content: not checked, rather than "does not match".
+    record = fashion_mnist.provenance(str(tmp_path))
+    assert record["matches_recorded_sha256"] is None and "idx_sha256" not in record["content"]
+
+
 REAL = fashion_mnist.DEBIAN_DIR
 NO_REAL = f"Debian's Fashion-MNIST files are not in {REAL} (apt-get install dataset-fashion-mnist)"
 
@@ -114,11 +143,16 @@ def test_real_files_have_the_recorded_content_and_counts(tmp_path):
         extracted[key] = str(tmp_path / name)
         with gzip.open(os.path.join(REAL, name + ".gz"), "rb") as f, open(extracted[key], "wb") as out:
             shutil.copyfileobj(f, out)
-    fashion_mnist.verify(extracted, REAL)  # raises unless every sha256 matches IDX_SHA256
-    assert {name: hashlib.sha256(open(extracted[key], "rb").read()).hexdigest()
-            for key, name in fashion_mnist.FILES.items()} == fashion_mnist.IDX_SHA256
-    counts = {key: fashion_mnist.idx_count(path, key.split("_")[1]) for key, path in extracted.items()}
-    assert counts == {"train_data": 60_000, "train_labels": 60_000, "test_data": 10_000, "test_labels": 10_000}
+    assert fashion_mnist.verify(extracted, REAL) == fashion_mnist.IDX_SHA256  # raises at the first mismatch
+    # The recorded content holds as many examples as TFDS's builder reads (IDX headers: magic, count).
+    headers = {}
+    for key, path in extracted.items():
+        with open(path, "rb") as f:
+            header = f.read(8)
+        headers[key] = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+    train, test = mnist._TRAIN_EXAMPLES, mnist._TEST_EXAMPLES
+    assert headers == {"train_data": (2051, train), "train_labels": (2049, train), "test_data": (2051, test),
+                       "test_labels": (2049, test)}
 
 
 @pytest.mark.slow

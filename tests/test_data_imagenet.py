@@ -126,6 +126,10 @@ def test_split_sizes_of_the_real_dataset():
     assert imagenet.split_range("train_minus_minival", sizes).size == 1_268_355
     assert imagenet.split_range("validation", sizes).spec == "validation[0:50000]"
     assert imagenet.split_range("train", sizes).spec == "train[0:1281167]"
+    with pytest.raises(ValueError, match=r"^imagenet2012: the prepared dataset has no 'validation' split"):
+        imagenet.split_range("validation", {"train": 10})
+    with pytest.raises(ValueError, match="has no split 'test'"):
+        imagenet.split_range("test", sizes)
 
 
 def test_our_checked_builder_stores_what_tfds_own_builder_stores(prepared, tmp_path):
@@ -139,14 +143,4 @@ def test_our_checked_builder_stores_what_tfds_own_builder_stores(prepared, tmp_p
     theirs = tfds_imagenet.Builder(data_dir=str(tmp_path))
     theirs.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir=tfds_source.manual_dir(data_dir)))
-    ours = imagenet.make_builder(data_dir)
-    assert ours.info.features.to_json() == theirs.info.features.to_json() and ours.version == theirs.version
-
-    def examples(builder, split):
-        ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()}, shuffle_files=False)
-        return {e["file_name"].numpy(): (int(e["label"]), e["image"].numpy()) for e in ds}
-
-    for split in ("train", "validation"):
-        assert ours.info.splits[split].num_examples == theirs.info.splits[split].num_examples
-        mine, reference = examples(ours, split), examples(theirs, split)
-        assert mine == reference and len(mine) == ours.info.splits[split].num_examples
+    testing.assert_stores_what_tfds_stores(imagenet.make_builder(data_dir), theirs, ("train", "validation"))

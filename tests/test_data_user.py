@@ -297,6 +297,23 @@ def test_counts_csv_prepares_with_vote_histograms(tmp_path):
     assert (info.task, info.num_classes, info.train_split, info.eval_split) == ("iqa", 10, "train", "test")
 
 
+def test_a_prepared_builder_is_made_once_until_its_folder_changes(tmp_path):
+    import shutil
+
+    path, _ = make_iqa(str(tmp_path / "koniq"), "counts")
+    data_dir, named = str(tmp_path / "data"), registry.module("iqa_csv/again")
+    folder = named.prepare(data_dir, path).data_dir
+    first = registry.module("iqa_csv/again").builder(data_dir)
+    assert registry.module("iqa_csv/again").builder(data_dir) is first and first.data_dir == folder
+    info = registry.info("iqa_csv/again", data_dir)
+    shutil.rmtree(folder)
+    with pytest.raises(FileNotFoundError, match="is not prepared"):
+        registry.info("iqa_csv/again", data_dir)
+    named.prepare(data_dir, path)
+    again = registry.module("iqa_csv/again").builder(data_dir)
+    assert again is not first and again.data_dir == folder and registry.info("iqa_csv/again", data_dir) == info
+
+
 def test_mean_score_csv_with_split_lists(tmp_path):
     root = str(tmp_path / "spaq")
     path, rows = make_iqa(root, "mean")

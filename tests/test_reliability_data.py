@@ -12,7 +12,7 @@ import pytest
 
 from resizer.data import testing, tfds_source
 from resizer.datasets import imagenet2012 as imagenet
-from resizer.data.undecodable import problem
+from resizer.data import image_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,13 +40,14 @@ def _damage_train_tar(manual_dir, damage):
     return images[0][0], name
 
 
-def test_problem_finds_truncated_and_empty_images():
+def test_decode_bytes_finds_truncated_and_empty_images():
     import numpy as np
 
     good = testing.photo_jpeg(40, 48, np.random.default_rng(0))
-    assert problem(good) is None
-    assert problem(good[: len(good) // 2]) == "undecodable"
-    assert problem(b"") == "empty"
+    why, pixels = image_files.decode_bytes(good, image_files.decode_tf)
+    assert why is None and pixels.shape == (40, 48, 3)
+    assert image_files.decode_bytes(good[: len(good) // 2], image_files.decode_tf) == ("undecodable", None)
+    assert image_files.decode_bytes(b"", image_files.decode_tf) == ("empty", None)
 
 
 @pytest.mark.slow  # two preparations, ~40 s each on 2 shared cores

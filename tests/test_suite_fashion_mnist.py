@@ -1,5 +1,6 @@
 """The Fashion-MNIST suite end to end on tiny IDX files: runs, records, summary, table, resumption."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -52,7 +53,9 @@ def test_every_run_is_recorded_with_its_settings(finished, data_dir):
             "gaussian_noise_0.1", 0.9, 0.94, r["seed"])
         assert results["split"] == "test" and results["split_size"] == 24 and results["training"]["train_examples"] == 32
         assert r["test_error_pct"] == results["metrics"]["top1_error_pct"] and 0 <= r["test_error_pct"] <= 100
-        assert r["minival_examples"] == 4 and 0 <= r["minival_error_pct"] <= 100  # 10% of 40 held out
+        assert r["minival_examples"] == r["minival_expected"] == 4 and 0 <= r["minival_error_pct"] <= 100  # 10% of 40
+        assert r["minival_examples_setting"] == 8 and not r["minival_full_split"] and not results["full_split"]
+        assert r["data"] == suite.data_identity(suite.provenance("tiny", suite.SIZES["tiny"], data_dir)["data"])
         assert r["cpu_seconds"] > 0 and r["gflops"] == results["gflops"]
     learned = next(r for r in records if r["resizer"] == "learned")
     fixed = next(r for r in records if r["resizer"] == "identity")
@@ -86,8 +89,11 @@ def test_summary_has_the_provenance_and_the_numbers(finished):
     assert (out_dir / "table.md").read_text() == table
     line = next(l for l in table.splitlines() if l.startswith(f"| {ROW} |"))
     arms = entry["arms"]
-    assert f"{arms['identity']['mean']:.2f} ± {arms['identity']['sd']:.2f} (identity)" in line
-    assert f"{arms['learned']['mean']:.2f} ± {arms['learned']['sd']:.2f}" in line
+    # tiny evaluates 24 test and 8 minival examples: each arm is marked as evaluated on part of a split
+    assert not arms["identity"]["full_split"] and not arms["learned"]["full_split"]
+    assert f"{arms['identity']['mean']:.2f} ± {arms['identity']['sd']:.2f}* (identity)" in line
+    assert f"{arms['learned']['mean']:.2f} ± {arms['learned']['sd']:.2f}*" in line
+    assert "\\* evaluated on part of the test or minival split" in table
     assert f"{entry['learned_minus_best_fixed']:+.2f}" in line and "(vs identity)" in line
     detail = [l for l in table.splitlines() if l.startswith(f"| {ROW} | learned |")]
     assert len(detail) == 1 and f"| {arms['learned']['mflops']:.3f} |" in detail[0]
@@ -100,6 +106,25 @@ def test_a_rerun_reuses_finished_runs(finished, data_dir):
     again = suite.run("tiny", data_dir=data_dir, results_dir=str(root / "results"), runs_dir=str(root / "runs"),
                       rows=[ROW], log=lines.append)
     assert again == table and all(line.endswith("(done before)") for line in lines) and len(lines) == 4
+
+
+def test_a_record_is_reused_only_with_the_same_settings_minival_size_and_data(data_dir):
+    size = suite.SIZES["tiny"]
+    cfg = suite.run_config(suite.ROWS[0], "bilinear", 0, size, data_dir=data_dir, runs_dir="runs")
+    data = suite.data_identity(suite.provenance("tiny", size, data_dir)["data"])
+    record = {"config": dataclasses.asdict(cfg), "minival_examples_setting": size.minival_examples, "data": data}
+    assert suite._same_settings(record, cfg, size, data)
+    assert not suite._same_settings(record, dataclasses.replace(cfg, eval_preprocessing="slim"), size, data)
+    assert not suite._same_settings(record, cfg, dataclasses.replace(size, minival_examples=0), data)
+    assert not suite._same_settings(record, cfg, size, {**data, "idx_sha256": {"other": "content"}})
+
+
+def test_the_suite_log_gets_the_training_loops_warnings_only():
+    lines = []
+    log = suite._warnings_only(lines.append)
+    log("step 10: loss 2.3")
+    log("warning: evaluated 9 of the 10 examples of test: 1 could not be read and were dropped")
+    assert lines == ["warning: evaluated 9 of the 10 examples of test: 1 could not be read and were dropped"]
 
 
 def test_mean_sd_is_numpys():

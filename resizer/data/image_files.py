@@ -24,6 +24,14 @@ SKIPPED = "skipped"  # the metadata key: {split: {reason: [ids]}}
 _JPEG_MAGIC = b"\xff\xd8\xff"
 
 
+def decode_tf(data):
+    """uint8 (H, W, 3) of encoded image bytes by TensorFlow's decoder alone (the input pipeline's);
+    raises on bad data."""
+    import tensorflow as tf
+
+    return tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
+
+
 def decode_rgb(data):
     """uint8 (H, W, 3) of encoded image bytes: TensorFlow's decoder (JPEG, PNG, BMP, GIF first
     frame; grey expanded, alpha dropped), else Pillow's (e.g. 1-bit BMP); raises on bad data.
@@ -33,7 +41,7 @@ def decode_rgb(data):
     import tensorflow as tf
 
     try:
-        return tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
+        return decode_tf(data)
     except tf.errors.InvalidArgumentError:
         if is_jpeg(data):
             raise
@@ -63,13 +71,21 @@ def load_image(path, decode_fn=decode_rgb):
             data = f.read()
     except OSError:
         return "unreadable", None
+    why, pixels = decode_bytes(data, decode_fn)
+    if why:
+        return why, None
+    return None, data if is_jpeg(data) else pixels
+
+
+def decode_bytes(data, decode_fn=decode_rgb):
+    """(problem, pixels) of encoded image bytes: ("empty" or "undecodable", None), or
+    (None, decode_fn(data))."""
     if not data:
         return "empty", None
     try:
-        pixels = decode_fn(data)
+        return None, decode_fn(data)
     except Exception:  # any decoder error means the same thing here: unusable file
         return "undecodable", None
-    return None, data if is_jpeg(data) else pixels
 
 
 def summary(skipped):

@@ -18,7 +18,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 from tensorflow_datasets.datasets.imagenet2012 import imagenet2012_dataset_builder as tfds_imagenet
 
-from resizer.data.undecodable import problem
+from resizer.data import image_files
 
 
 class CheckedImagenet2012(tfds_imagenet.Builder, skip_registration=True):
@@ -37,11 +37,10 @@ class CheckedImagenet2012(tfds_imagenet.Builder, skip_registration=True):
         for key, example in super()._generate_examples(archive, validation_labels, labels_exist):
             image = example["image"]
             data = image.read() if hasattr(image, "read") else image
-            why = problem(data)
+            why, _ = image_files.decode_bytes(data, image_files.decode_tf)  # stored as it is: TF must decode it
             if why:
                 skipped[why].append(example["file_name"])
                 continue
             yield key, {**example, "image": io.BytesIO(data)}
-        self.info.metadata.setdefault("skipped", {})[split] = {k: sorted(v) for k, v in skipped.items()}
-        summary = ", ".join(f"{len(v)} {k}" for k, v in sorted(skipped.items())) or "none"
-        logging.warning("imagenet2012 %s: skipped images: %s.", split, summary)
+        self.info.metadata.setdefault(image_files.SKIPPED, {})[split] = {k: sorted(v) for k, v in skipped.items()}
+        logging.warning("imagenet2012 %s: skipped images: %s.", split, image_files.summary(skipped))

@@ -144,15 +144,12 @@ def make_dataset(dataset, split, *, data_dir, training, input_size, batch_size, 
     pipeline_id = input_context.input_pipeline_id if input_context is not None else 0
     streams = stream_ids(seed, pipeline_id)
 
-    def seeds_of(key):
-        return [tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams]
-
     def decode(index, example):
         key = index if training or "key" not in example else example["key"]
-        return key, cropped_pixels(example, info, training, seeds_of(key)[0], precropped, option), targets(example)
+        seeds = tuple(tf.stack([tf.constant(stream, tf.int64), tf.cast(key, tf.int64)]) for stream in streams)
+        return seeds, cropped_pixels(example, info, training, seeds[0], precropped, option), targets(example)
 
-    def preprocess(key, pixels, target):
-        seeds = seeds_of(key)
+    def preprocess(seeds, pixels, target):
         if option.resize is not None:  # a named option resizes, flips and colours itself
             image = crops.apply_option(option, pixels, input_size, seeds[1], training)
         else:

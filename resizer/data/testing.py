@@ -184,6 +184,24 @@ def write_cifar10_archive(manual_dir, per_file=4, seed=0):
 
 # Prepared copies ------------------------------------------------------------------------
 
+def assert_stores_what_tfds_stores(ours, theirs, splits):
+    """Two prepared builders hold the same features, version, split sizes and examples (every
+    feature, images as their stored bytes, in stored order): a folder either prepared reads the same."""
+    import tensorflow_datasets as tfds
+
+    assert ours.info.features.to_json() == theirs.info.features.to_json() and ours.version == theirs.version
+
+    def examples(builder, split):
+        ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()}, shuffle_files=False)
+        return [{name: value.numpy() for name, value in example.items()} for example in ds]
+
+    for split in splits:
+        mine, reference = examples(ours, split), examples(theirs, split)
+        assert ours.info.splits[split].num_examples == theirs.info.splits[split].num_examples == len(mine)
+        assert len(mine) == len(reference) and all(
+            a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a) for a, b in zip(mine, reference))
+
+
 def prepared_imagenet(data_dir, **layout):
     """Writes the fake manual download under data_dir and prepares it with TFDS's builder."""
     from resizer.data import tfds_source
@@ -243,16 +261,31 @@ def write_fashion_mnist_manual(manual_dir, num_train=12, num_test=6, seed=0):
     return written
 
 
+def fashion_mnist_sizes(written):
+    """Patches TFDS's Fashion-MNIST example counts (mnist._TRAIN_EXAMPLES, _TEST_EXAMPLES) to
+    those of write_fashion_mnist_manual's files, as TFDS's own tests do; a context manager."""
+    import contextlib
+    from unittest import mock
+
+    from tensorflow_datasets.image_classification import mnist
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(mnist, "_TRAIN_EXAMPLES", len(written["train"])))
+    stack.enter_context(mock.patch.object(mnist, "_TEST_EXAMPLES", len(written["test"])))
+    return stack
+
+
 def prepared_fashion_mnist(data_dir, **layout):
     """Writes tiny Fashion-MNIST files into data_dir's manual folder and prepares them with the
     project's builder; only while preparing, their content checksums stand in for the recorded
-    ones, so the verification that checks the real files checks these."""
+    ones, so the verification that checks the real files checks these, and their sizes for
+    TFDS's 60,000 and 10,000."""
     from unittest import mock
 
     from resizer.data import tfds_source
     from resizer.datasets import fashion_mnist
 
     written = write_fashion_mnist_manual(tfds_source.manual_dir(data_dir), **layout)
-    with mock.patch.object(fashion_mnist, "IDX_SHA256", written["sha256"]):
+    with mock.patch.object(fashion_mnist, "IDX_SHA256", written["sha256"]), fashion_mnist_sizes(written):
         fashion_mnist.prepare(data_dir)
     return written

@@ -167,6 +167,22 @@ def logical_split(dataset_info, split, stored, ranges):
     return SplitRange(stored, *ranges[split])
 
 
+def held_out_split_range(dataset_info, percent, train="train"):
+    """split_range(split, sizes) of a dataset stored as `train` and its eval split: the eval split
+    whole, and train with minival (its last `percent`%) and train_minus_minival (minival_ranges)."""
+    held_out = dataset_info.eval_split
+
+    def split_range(split, sizes):
+        stored = held_out if split == held_out else train
+        if stored not in sizes:
+            raise ValueError(f"{dataset_info.name}: the prepared dataset has no {stored!r} split (it has "
+                             f"{sorted(sizes)}); prepare it again with every file it needs in place ({WORKSPACE}).")
+        ranges = {held_out: (0, sizes[stored])} if stored == held_out else minival_ranges(sizes[stored], percent)
+        return logical_split(dataset_info, split, stored, ranges)
+
+    return split_range
+
+
 def example_key(tfds_id):
     """An int64 that names an example independently of read order (seeds its evaluation noise)."""
     return tf.strings.to_hash_bucket_fast(tfds_id, 2**62)
@@ -179,7 +195,8 @@ class TfdsDataset:
     make_builder(data_dir) -> a tfds builder; check_manual(manual_dir) raises
     FileNotFoundError naming a missing hand-downloaded file; split_range(split, sizes,
     **options) -> SplitRange, where sizes maps TFDS split names to example counts;
-    to_example(example) -> the example as `source` yields it.
+    to_example(example) -> the example as `source` yields it. always_decode: the images are
+    stored re-encoded (PNG), so `source` decodes them whatever its `decode` says.
     """
 
     name: str
@@ -189,6 +206,7 @@ class TfdsDataset:
     to_example: Callable
     prepare_hint: str = ""
     default_manual_dir: Optional[Callable] = None
+    always_decode: bool = False
 
     def manual_dir(self, data_dir, manual=None):
         if manual:
@@ -237,7 +255,7 @@ class TfdsDataset:
             split_range = split_range.part(skip, num_examples or None)
         if split_range.size == 0:
             raise ValueError(f"{self.name} split {split!r} is empty ({split_range.spec}).")
-        ds = read(builder, split_range, decode=decode, shuffle_files=shuffle_files, seed=seed,
+        ds = read(builder, split_range, decode=decode or self.always_decode, shuffle_files=shuffle_files, seed=seed,
                   input_context=input_context)
         return ds.map(lambda example: {**self.to_example(example), "key": example_key(example["tfds_id"])}), \
             split_range.size

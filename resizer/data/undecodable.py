@@ -1,28 +1,15 @@
 """Undecodable images: found when a dataset is prepared, and skipped if met anyway.
 
 Real datasets hold a few files that do not decode (a truncated or garbled JPEG). Builders
-that check their images (imagenet2012, ava) skip them while preparing, using `problem`, and
-record their ids. Data prepared otherwise (an old preparation, a user's folder) may still
-hold one; the pipeline drops an example whose decoding fails rather than stopping a
+that check their images (imagenet2012, ava) skip them while preparing
+(resizer.data.image_files.decode_bytes), and record their ids. Data prepared otherwise (an
+old preparation, a user's folder) may still hold one; the pipeline drops an example whose decoding fails rather than stopping a
 multi-day run at the same step on every restart (`skip_failed`): tf.data logs each dropped
 example with its error ("Ignoring an error: ... Invalid JPEG data"), and an evaluation
 counts the examples it saw (results.json split_size).
 """
 
 from __future__ import annotations
-
-import tensorflow as tf
-
-
-def problem(data):
-    """None for a decodable image, else why not: "empty" or "undecodable"."""
-    if not data:
-        return "empty"
-    try:
-        tf.io.decode_image(data, channels=3, expand_animations=False)
-    except (tf.errors.OpError, ValueError):
-        return "undecodable"
-    return None
 
 
 def skip_failed(ds):

@@ -14,6 +14,7 @@ refuses an explicit flag that contradicts it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from typing import Callable
 
@@ -95,12 +96,33 @@ class Kind:
         check_name(self.name, "")
 
 
+# (dataset id, resolved data_dir) -> (prepared builder, _stamp of its folder). Reading a
+# user dataset's DatasetInfo needs its builder, and a training run asks a dozen times.
+_PREPARED = {}
+
+
+def _stamp(builder):
+    """When the builder's dataset_info.json was written (None: gone), so that a folder deleted or
+    prepared again (in any process) is never read through an old builder."""
+    import tensorflow as tf
+
+    try:
+        return tf.io.gfile.stat(os.path.join(builder.data_dir, "dataset_info.json")).mtime_nsec
+    except tf.errors.NotFoundError:
+        return None
+
+
 class _Stored(tfds_source.TfdsDataset):
     """A TfdsDataset whose missing preparation names the user's own prepare command."""
 
     def prepared_builder(self, data_dir, manual=None):
-        builder = self.make_builder(tfds_source.resolve_data_dir(data_dir))
+        key = (self.name, tfds_source.resolve_data_dir(data_dir))
+        cached = _PREPARED.get(key)
+        if cached is not None and cached[1] is not None and _stamp(cached[0]) == cached[1]:
+            return cached[0]
+        builder = self.make_builder(key[1])
         if builder.is_prepared():
+            _PREPARED[key] = builder, _stamp(builder)
             return builder
         raise FileNotFoundError(
             f"{self.name} is not prepared in {tfds_source.resolve_data_dir(data_dir)}. Prepare it once with: "
@@ -167,6 +189,7 @@ class Named:
             return existing
         plan = self.kind.check_prepare(manual, **options)
         builder = self.kind.make_builder(self.name, data_dir, plan=plan)
+        _PREPARED.pop((self.dataset_id, data_dir), None)
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=manual))
         return builder
 

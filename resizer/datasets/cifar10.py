@@ -34,22 +34,19 @@ def check_manual_dir(manual):
     tfds_source.require_file(NAME, os.path.join(manual, ARCHIVE))
 
 
-def split_range(split, sizes):
-    stored = "test" if split == "test" else "train"
-    ranges = {**tfds_source.minival_ranges(sizes["train"], MINIVAL_PERCENT), "test": (0, sizes["test"])}
-    return tfds_source.logical_split(INFO, split, stored, ranges)
+split_range = tfds_source.held_out_split_range(INFO, MINIVAL_PERCENT)
 
 
 DATASET = tfds_source.TfdsDataset(
     name=NAME, make_builder=tfds_source.named_builder(NAME), check_manual=check_manual_dir,
     split_range=split_range, to_example=tfds_source.image_and_label, prepare_hint=" (~140 MB)",
+    always_decode=True,
 )
 
 
 def source(split, data_dir=None, **options):
     """(un-batched {"image" uint8 32x32x3, "label"} examples, count). The images are PNG in
     TFDS, so they are always decoded (decode=False is ignored)."""
-    options["decode"] = True
     return DATASET.source(split, data_dir, **options)
 
 

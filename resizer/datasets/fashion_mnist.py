@@ -11,12 +11,13 @@ routes to the same prepared `<data_dir>/fashion_mnist/3.0.1/` (WORKSPACE.md):
 
 Debian re-compressed the files, so their .gz bytes differ from the ones TFDS registered
 (the gzip header lost the file name; TFDS refuses them with NonMatchingChecksumError).
-What matters is the IDX content inside, so `VerifiedFashionMNIST`, TFDS's builder with one
-change, decompresses the hand-supplied files with TFDS's download manager and checks the
-sha256 of the decompressed bytes against `IDX_SHA256` before TFDS writes a single
-example; a mismatch stops with the file and the fix named. Nothing else is switched off:
-downloads (no manual files) still go through TFDS's .gz checksums, and then the content
-is verified the same way.
+What matters is the IDX content inside, so `VerifiedFashionMNIST`, TFDS's builder with its
+download step changed, decompresses the hand-supplied files with TFDS's download manager and
+checks the sha256 of the decompressed bytes against `IDX_SHA256` before TFDS writes a single
+example; a mismatch stops with the file and the fix named, and what was verified is recorded
+in the prepared folder's metadata.json (`provenance`). It needs all four files by hand
+and downloads nothing; on a networked machine TFDS's own builder (`tfds build`, above)
+downloads them and checks its own .gz checksums.
 
 Splits: `train` (60,000), `test` (10,000: the evaluation set), `minival` (the last 10% of
 train, 6,000: model selection) and `train_minus_minival` (the other 54,000). The images are
@@ -26,8 +27,8 @@ grey; `source` yields them as RGB (the channel repeated), since every model take
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
-import json
 import os
 
 import tensorflow as tf
@@ -38,7 +39,7 @@ from resizer.data.registry import DatasetInfo
 NAME = "fashion_mnist"
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 MINIVAL_PERCENT = 10
-CONTENT_FILE = "verified_content.json"  # in the prepared directory: what was verified, from where
+VERIFIED = "verified_content"  # the metadata.json key: what was verified, from where, when
 
 # sha256 of the *decompressed* IDX files. Computed here (2026-12-01) from Debian's package
 # dataset-fashion-mnist 0.0~git20200523.55506a9-1 (upstream commit 55506a9 of
@@ -57,7 +58,6 @@ FILES = {
     "test_data": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-_IDX_MAGIC = {"data": 2051, "labels": 2049}  # IDX3 uint8 images, IDX1 uint8 labels
 
 # 28x28 images: the whole image (+ flip) for training and evaluation; a crop would cut off
 # much of a 28-pixel garment.
@@ -81,29 +81,20 @@ def sha256_file(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
-def idx_count(path, kind):
-    """The example count in an IDX file's header (checks its magic number)."""
-    with tf.io.gfile.GFile(os.fspath(path), "rb") as f:
-        header = f.read(8)
-    magic, count = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big")
-    if magic != _IDX_MAGIC[kind]:
-        raise ContentMismatch(f"{NAME}: {path} is not an IDX {kind} file (magic {magic}, expected "
-                              f"{_IDX_MAGIC[kind]}).")
-    return count
-
-
-def verify(extracted, manual=None):
-    """Checks each decompressed file {download key: path} against IDX_SHA256; ContentMismatch names the first
-    that differs, and the fix."""
+def verify(extracted, manual):
+    """{IDX name: sha256} of the decompressed files {download key: path}, each checked against IDX_SHA256;
+    ContentMismatch names the first that differs, and the fix."""
+    digests = {}
     for key, path in extracted.items():
         name = FILES[key]
-        actual = sha256_file(path)
+        digests[name] = actual = sha256_file(path)
         if actual != IDX_SHA256[name]:
-            origin = os.path.join(manual, name + ".gz") if manual else f"the downloaded {name}.gz"
             raise ContentMismatch(
-                f"{NAME}: {origin} decompresses to content with sha256 {actual}, not the recorded "
-                f"{IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the original file "
-                f"(apt-get install --reinstall dataset-fashion-mnist, or let TFDS download it on a networked machine).")
+                f"{NAME}: {os.path.join(manual, name + '.gz')} decompresses to content with sha256 {actual}, "
+                f"not the recorded {IDX_SHA256[name]} (resizer/datasets/fashion_mnist.py); replace it with the "
+                f"original file (apt-get install --reinstall dataset-fashion-mnist, or on a networked machine "
+                f"`tfds build {NAME}`).")
+    return digests
 
 
 def manual_files(manual):
@@ -115,56 +106,53 @@ def manual_files(manual):
 
 
 class _VerifyingDownloads:
-    """The download manager that TFDS's MNIST `_split_generators` sees: hand-supplied files are
-    decompressed (not checked against TFDS's .gz checksums), downloads go through TFDS's checks;
-    either way the decompressed content must match IDX_SHA256."""
+    """The download manager that TFDS's MNIST `_split_generators` sees: the four hand-supplied
+    files are decompressed (not checked against TFDS's .gz checksums) and their decompressed
+    content must match IDX_SHA256."""
 
     def __init__(self, dl_manager):
         self._dl_manager = dl_manager
-        self.counts, self.verified = {}, None
+        self.verified = None
 
     def download_and_extract(self, urls):
-        try:
-            manual = os.fspath(self._dl_manager.manual_dir)
-        except AssertionError:  # TFDS's way of saying: no manual directory, or an empty one
-            manual = None
-        supplied = manual_files(manual)
-        if supplied:
-            check_manual_dir(manual)  # all four, or none (then TFDS downloads them)
-            extracted = self._dl_manager.extract(supplied)
-        else:
-            extracted, manual = self._dl_manager.download_and_extract(urls), None
-        extracted = {key: os.fspath(path) for key, path in extracted.items()}
-        verify(extracted, manual)
-        self.verified = {"source": manual or "downloaded by TFDS (its .gz checksums checked)",
-                         "idx_sha256": {FILES[key]: sha256_file(path) for key, path in extracted.items()}}
-        for key, path in extracted.items():
-            self.counts[key] = idx_count(path, key.split("_")[1])
+        del urls  # never downloaded: TfdsDataset.prepare checked that all four files are in the manual folder
+        manual = os.fspath(self._dl_manager.manual_dir)
+        extracted = {key: os.fspath(path) for key, path in self._dl_manager.extract(manual_files(manual)).items()}
+        # TFDS's example counts (60,000 and 10,000) are then exact: they are those of the verified content.
+        self.verified = {"source": manual, "idx_sha256": verify(extracted, manual)}
         return extracted
 
 
+@functools.cache  # defined on first use (importing TFDS is slow), then one class for every builder
 def _builder_class():
+    import tensorflow_datasets as tfds
     from tensorflow_datasets.image_classification import mnist
 
     class VerifiedFashionMNIST(mnist.FashionMNIST, skip_registration=True):
         """TFDS's fashion_mnist (same name, version and features, so a directory prepared by
-        `tfds build fashion_mnist` reads the same), verifying the decompressed content."""
+        `tfds build fashion_mnist` reads the same), verifying the decompressed content and
+        recording it in metadata.json under VERIFIED."""
 
         name = NAME
         MANUAL_DOWNLOAD_INSTRUCTIONS = (
-            f"Optional: the four *-idx?-ubyte.gz files (Debian: apt-get install dataset-fashion-mnist, then "
-            f"--manual_dir={DEBIAN_DIR}); without them TFDS downloads the files.")
+            f"Required: the four *-idx?-ubyte.gz files (Debian: apt-get install dataset-fashion-mnist, then "
+            f"--manual_dir={DEBIAN_DIR}). On a networked machine, `tfds build {NAME}` (TFDS's own builder) "
+            f"downloads them instead.")
+
+        def _info(self):
+            # TFDS writes the metadata with dataset_info.json when the split files are complete,
+            # so a prepared folder never lacks the record of what it was prepared from.
+            info = super()._info()
+            return tfds.core.DatasetInfo(builder=self, description=info.description, features=info.features,
+                                         supervised_keys=info.supervised_keys, homepage=info.homepage,
+                                         citation=info.citation, metadata=tfds.core.MetadataDict())
 
         def _split_generators(self, dl_manager):
             downloads = _VerifyingDownloads(dl_manager)
             generators = super()._split_generators(downloads)
-            self.verified_content = downloads.verified
-            for generator in generators:  # counts from the verified headers, not hard-coded 60,000/10,000
-                split = "train" if generator.name == "train" else "test"
-                data, labels = downloads.counts[f"{split}_data"], downloads.counts[f"{split}_labels"]
-                if data != labels:
-                    raise ContentMismatch(f"{NAME}: {split} has {data} images but {labels} labels.")
-                generator.gen_kwargs["num_examples"] = data
+            self.info.metadata[VERIFIED] = {
+                **downloads.verified,
+                "verified_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             return generators
 
     return VerifiedFashionMNIST
@@ -181,7 +169,8 @@ def default_manual_dir(data_dir):
 
 
 def check_manual_dir(manual):
-    missing = [name + ".gz" for key, name in FILES.items() if key not in manual_files(manual)]
+    present = manual_files(manual)
+    missing = [name + ".gz" for key, name in FILES.items() if key not in present]
     if missing:
         raise FileNotFoundError(
             f"{NAME}: {', '.join(missing)} missing in {manual}. Install Debian's dataset-fashion-mnist and pass "
@@ -189,10 +178,7 @@ def check_manual_dir(manual):
             f"(WORKSPACE.md, section '{NAME}').")
 
 
-def split_range(split, sizes):
-    stored = "test" if split == "test" else "train"
-    ranges = {**tfds_source.minival_ranges(sizes["train"], MINIVAL_PERCENT), "test": (0, sizes["test"])}
-    return tfds_source.logical_split(INFO, split, stored, ranges)
+split_range = tfds_source.held_out_split_range(INFO, MINIVAL_PERCENT)
 
 
 def image_rgb_and_label(example):
@@ -203,41 +189,34 @@ def image_rgb_and_label(example):
 DATASET = tfds_source.TfdsDataset(
     name=NAME, make_builder=make_builder, check_manual=check_manual_dir, split_range=split_range,
     to_example=image_rgb_and_label, prepare_hint=f" --manual_dir={DEBIAN_DIR} (~35 MB, under a minute)",
-    default_manual_dir=default_manual_dir,
+    default_manual_dir=default_manual_dir, always_decode=True,
 )
 
 
 def source(split, data_dir=None, **options):
     """(un-batched {"image" uint8 28x28x3, "label", "key"} examples, count). The images are PNG
     in TFDS, so they are always decoded (decode=False is ignored)."""
-    options["decode"] = True
     return DATASET.source(split, data_dir, **options)
 
 
 def prepare(data_dir=None, manual=None):
     """Prepares fashion_mnist from the four .gz files in the manual directory; returns the builder.
-    Records what it verified in the prepared directory's verified_content.json."""
-    builder = DATASET.prepare(data_dir, manual)
-    verified = getattr(builder, "verified_content", None)
-    if verified:
-        verified["verified_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        with tf.io.gfile.GFile(os.path.join(builder.data_dir, CONTENT_FILE), "w") as f:
-            f.write(json.dumps(verified, indent=1, sort_keys=True) + "\n")
-    return builder
+    What it verified is in the prepared directory's metadata.json (VERIFIED)."""
+    return DATASET.prepare(data_dir, manual)
 
 
 def provenance(data_dir=None):
     """What results files record about the prepared data: the builder, its split sizes, and the content
-    sha256 verified when it was prepared (or, for a directory `tfds build` made, that TFDS checked it)."""
+    sha256 verified when it was prepared. A directory `tfds build` made records none (TFDS checked
+    the .gz bytes), so whether it matches IDX_SHA256 is None: not checked."""
     builder = DATASET.prepared_builder(data_dir)
-    path = os.path.join(builder.data_dir, CONTENT_FILE)
-    if tf.io.gfile.exists(path):
-        with tf.io.gfile.GFile(path) as f:
-            verified = json.load(f)
+    verified = (builder.info.metadata or {}).get(VERIFIED)
+    if verified is None:
+        content, matches = {"source": "prepared by TFDS's own fashion_mnist builder (its .gz checksums); content "
+                                      "not verified here", "idx_sha256_recorded": dict(IDX_SHA256)}, None
     else:
-        verified = {"source": "prepared by TFDS's own fashion_mnist builder (its .gz checksums); content not "
-                              "re-verified here", "idx_sha256_recorded": dict(IDX_SHA256)}
+        content, matches = verified, verified["idx_sha256"] == IDX_SHA256
     return {"dataset": NAME, "tfds_builder": f"tensorflow_datasets fashion_mnist {builder.VERSION}",
             "prepared_dir": builder.data_dir,
             "prepared_splits": {k: v.num_examples for k, v in builder.info.splits.items()},
-            "content": verified, "matches_recorded_sha256": verified.get("idx_sha256") == IDX_SHA256}
+            "content": content, "matches_recorded_sha256": matches}

@@ -36,16 +36,7 @@ def check_manual_dir(manual):
         tfds_source.require_file(NAME, os.path.join(manual, tar), tar=True)
 
 
-def split_range(split, sizes):
-    stored = "validation" if split == "validation" else "train"
-    if stored not in sizes:
-        raise ValueError(f"{NAME}: the prepared dataset has no {stored!r} split (it has {sorted(sizes)}); "
-                         "prepare it again with both tars in place.")
-    if stored == "validation":
-        ranges = {"validation": (0, sizes[stored])}
-    else:
-        ranges = tfds_source.minival_ranges(sizes[stored], MINIVAL_PERCENT)
-    return tfds_source.logical_split(INFO, split, stored, ranges)
+split_range = tfds_source.held_out_split_range(INFO, MINIVAL_PERCENT)
 
 
 def make_builder(data_dir):

@@ -39,10 +39,7 @@ def check_manual_dir(manual):
     del manual
 
 
-def split_range(split, sizes):
-    stored = "validation" if split == "validation" else "train"
-    ranges = {**tfds_source.minival_ranges(sizes["train"], MINIVAL_PERCENT), "validation": (0, sizes["validation"])}
-    return tfds_source.logical_split(INFO, split, stored, ranges)
+split_range = tfds_source.held_out_split_range(INFO, MINIVAL_PERCENT)
 
 
 DATASET = tfds_source.TfdsDataset(

@@ -23,9 +23,13 @@ Every run goes through `resizer.training.loop.train` (the project's training loo
 results.json included); the suite adds the CPU seconds of each run (`time.process_time`
 of this process, all threads), the minival error, and the summary. Results go to
 `results/fashion_mnist/runs/<row>/<resizer>/seed<k>.json` (one per run, written when the run
-ends, so an interrupted suite keeps what finished and a rerun skips it), `summary.json` and
-`table.md` beside them; model directories (checkpoints) to `runs/suites/fashion_mnist/`.
+ends, so an interrupted suite keeps what finished and a rerun with the same settings and data
+skips it), `summary.json` and `table.md` beside them; model directories (checkpoints) to
+`runs/suites/fashion_mnist/`. The measured suite's per-run records were lost (never
+committed; docs/real-data.md): its summary.json holds every run's errors and CPU seconds.
 Other sizes use `fashion_mnist_<size>` instead, so a tiny run never touches the measured one.
+An arm evaluated on part of its test or minival split (a size's eval_examples or
+minival_examples, or unreadable images dropped) is marked `*` in the table.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import time
 
 from resizer.files import atomic_write_text
@@ -123,7 +128,7 @@ def record_path(out_dir, row, label, seed):
     return os.path.join(out_dir, "runs", row, label, f"seed{seed}.json")
 
 
-def _minival_error(cfg, size):
+def _minival_error(cfg, size, log):
     """Top-1 error % of the trained model on minival (held out of training, never used for test)."""
     import tensorflow as tf
 
@@ -135,12 +140,19 @@ def _minival_error(cfg, size):
     with strategy.scope():
         model = build_model(cfg)
     tf.train.Checkpoint(model=model).read(tf.train.latest_checkpoint(cfg.model_dir)).expect_partial()
-    values, examples, _ = evaluation.evaluate(Run(cfg, strategy, model, cfg.model_dir, chief, worker_id))
-    return values["top1_error"], examples  # already a percentage
+    values, examples, expected = evaluation.evaluate(Run(cfg, strategy, model, cfg.model_dir, chief, worker_id),
+                                                     log=log)
+    return values["top1_error"], examples, expected  # already a percentage
 
 
-def train_one(cfg, size, log):
-    """One run through the project's training loop: its record (results.json plus CPU seconds)."""
+def _warnings_only(log):
+    """The training loop's log reduced to its warnings: the suite prints one line per run."""
+    return lambda text: log(text) if text.startswith("warning:") else None
+
+
+def train_one(cfg, size, log, data):
+    """One run through the project's training loop: its record (results.json plus CPU seconds).
+    data: the prepared data's identity (data_identity), kept so that a rerun on other data trains again."""
     import shutil
 
     import tensorflow as tf
@@ -154,24 +166,37 @@ def train_one(cfg, size, log):
             "so that its CPU seconds are a whole run's")
         shutil.rmtree(cfg.model_dir)
     cpu, wall = time.process_time(), time.time()
-    results = loop.train(cfg, log=lambda text: None)
+    results = loop.train(cfg, log=_warnings_only(log))
     train_cpu, train_wall = time.process_time() - cpu, time.time() - wall
-    minival, minival_examples = _minival_error(cfg, size)
+    minival, minival_examples, minival_expected = _minival_error(cfg, size, _warnings_only(log))
     return {"experiment": cfg.experiment, "config": dataclasses.asdict(cfg), "results": results,
             "test_error_pct": results["metrics"][METRIC], "minival_error_pct": minival,
-            "minival_examples": minival_examples, "gflops": results["gflops"],
+            "minival_examples": minival_examples, "minival_expected": minival_expected,
+            "minival_examples_setting": size.minival_examples, "data": data,
+            "minival_full_split": size.minival_examples == 0 and minival_examples == minival_expected,
+            "gflops": results["gflops"],
             "cpu_seconds": round(train_cpu, 1), "wall_seconds": round(train_wall, 1),
             "cpu_seconds_with_minival": round(time.process_time() - cpu, 1)}
 
 
 # What a record must agree on to be reused: what defines the run, and what it is trained and
-# evaluated for (fields added to Config later must not make every record stale).
-_RECORD_KEYS = report.RUN_DEFINING + ("train_steps", "train_epochs", "eval_split", "eval_examples")
+# evaluated for (fields added to Config later must not make every record stale), the minival
+# size and the data (train_one's record).
+_RECORD_KEYS = report.RUN_DEFINING + ("train_steps", "train_epochs", "eval_split", "eval_examples",
+                                      "eval_preprocessing")
 
 
-def _same_settings(record, cfg):
+def data_identity(data_provenance):
+    """What names the prepared data in a record: the sha256 of its IDX content, as verified when it
+    was prepared (None for a folder `tfds build` made), and its split sizes."""
+    return {"idx_sha256": data_provenance["content"].get("idx_sha256"),
+            "prepared_splits": data_provenance["prepared_splits"]}
+
+
+def _same_settings(record, cfg, size, data):
     saved = record.get("config") or {}
-    return all(saved.get(k) == getattr(cfg, k) for k in _RECORD_KEYS)
+    return (all(saved.get(k) == getattr(cfg, k) for k in _RECORD_KEYS)
+            and record.get("minival_examples_setting") == size.minival_examples and record.get("data") == data)
 
 
 def _load(path):
@@ -184,15 +209,13 @@ def _load(path):
 
 def mean_sd(values):
     """(mean, sample standard deviation; 0 for a single value)."""
-    n = len(values)
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return mean, sd
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def summarise(records, rows=ROWS, planned_seeds=3):
+def summarise(records, rows, planned_seeds):
     """Per row: each resizer's error mean/sd over seeds, the learned minus the best fixed mean
-    (with its standard error), MFLOPs and CPU seconds per run. Rows with no finished arm are left out."""
+    (with its standard error), MFLOPs, CPU seconds per run, and whether every run evaluated the
+    whole test and minival splits. Rows with no finished arm are left out."""
     summary = []
     for row in rows:
         arms = {}
@@ -205,7 +228,8 @@ def summarise(records, rows=ROWS, planned_seeds=3):
             arms[label] = {"seeds": [r["seed"] for r in runs], "test_error_pct": test, "mean": mean, "sd": sd,
                            "minival_mean": mean_sd([r["minival_error_pct"] for r in runs])[0],
                            "mflops": runs[0]["gflops"] * 1e3,
-                           "cpu_seconds_per_run": mean_sd([r["cpu_seconds"] for r in runs])[0]}
+                           "cpu_seconds_per_run": mean_sd([r["cpu_seconds"] for r in runs])[0],
+                           "full_split": all(r["results"]["full_split"] and r["minival_full_split"] for r in runs)}
         if not arms:
             continue
         entry = {"row": row.name, "question": row.question, "arms": arms,
@@ -223,7 +247,7 @@ def summarise(records, rows=ROWS, planned_seeds=3):
 
 
 def _cell(arm):
-    return f"{arm['mean']:.2f} ± {arm['sd']:.2f}" if arm else "-"
+    return f"{arm['mean']:.2f} ± {arm['sd']:.2f}{'' if arm['full_split'] else '*'}" if arm else "-"
 
 
 def format_table(summary):
@@ -242,6 +266,9 @@ def format_table(summary):
         seeds = max(len(a["seeds"]) for a in arms.values())
         lines.append(f"| {entry['row']}{'' if entry['complete'] else ' (partial)'} | " + " | ".join(cells) +
                      f" | {_cell(arms.get(LEARNED))} | {difference} | {seeds} |")
+    if any(not arm["full_split"] for entry in summary for arm in entry["arms"].values()):
+        lines += ["", "\\* evaluated on part of the test or minival split (a size's eval_examples or minival_examples, "
+                      "or unreadable images dropped)."]
     lines += ["", "| row | resizer | test error % per seed | minival error % (mean) | MFLOPs/image | CPU s/run |",
               "|---|---|---|---|---|---|"]
     for entry in summary:
@@ -269,7 +296,6 @@ def provenance(size_name, size, data_dir):
     import tensorflow_datasets as tfds
 
     from resizer.datasets import fashion_mnist
-    from resizer.training import report
 
     return {"suite": DATASET, "size": size_name, "size_settings": dataclasses.asdict(size),
             "data": {**fashion_mnist.provenance(data_dir or None),
@@ -303,6 +329,7 @@ def run(size="full", *, data_dir="", results_dir="results", runs_dir="runs", row
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     meta = provenance(size, spec, data_dir)  # also stops early, with the fix, if the data is not prepared
     suite_cpu, suite_wall = time.process_time(), time.time()
+    data = data_identity(meta["data"])
     records, total = [], sum(len(row.arms) for row in chosen) * len(spec.seeds)
     for seed in spec.seeds:  # seed-major: an interrupted suite has whole seeds of every row
         for row in chosen:
@@ -310,9 +337,9 @@ def run(size="full", *, data_dir="", results_dir="results", runs_dir="runs", row
                 cfg = run_config(row, label, seed, spec, data_dir=data_dir, runs_dir=runs_dir)
                 path = record_path(out_dir, row.name, label, seed)
                 record = _load(path)
-                reused = record is not None and _same_settings(record, cfg)
+                reused = record is not None and _same_settings(record, cfg, spec, data)
                 if not reused:
-                    record = {"row": row.name, "resizer": label, "seed": seed, **train_one(cfg, spec, log)}
+                    record = {"row": row.name, "resizer": label, "seed": seed, **train_one(cfg, spec, log, data)}
                     os.makedirs(os.path.dirname(path), exist_ok=True)
                     atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
                 records.append(record)
