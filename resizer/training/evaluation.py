@@ -48,7 +48,7 @@ def evaluate(run, log=print):
     examples = int(count.result())
     values = {m.name: float(m.result()) for m in metrics}
     values["loss"] = float(loss_sum.result()) / max(examples, 1)
-    expected = listed[0] if listed else examples
+    expected = listed[0]
     if examples < expected:
         log(f"warning: evaluated {examples} of the {expected} examples of {cfg.eval_split}: {expected - examples} "
             "could not be read and were dropped (each logged above); results.json says full_split false")
