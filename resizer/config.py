@@ -235,7 +235,8 @@ def _registered(flag, registry_check, value):
 
 
 def check_names(cfg):
-    """Every name-valued flag against the registry that owns it (imports the registries)."""
+    """Every name-valued flag against the registry that owns it (imports the registries), and
+    the splits against the dataset's."""
     from resizer import interpolation, resizers, tasks
     from resizer.data import distortions, registry
     from resizer.models import backbones
@@ -251,6 +252,12 @@ def check_names(cfg):
     info = registry.info(cfg.dataset_id, cfg.data_dir or None)
     _check(cfg.task in info.tasks, "task", f"--task={cfg.task} does not fit --dataset={cfg.dataset}, a "
            f"{' or '.join(info.tasks)} dataset")
+    # Here rather than when the split is first read: a misspelt --eval_split would otherwise
+    # fail only at the final evaluation, hours in.
+    splits = (("eval_split", cfg.eval_split),) if cfg.evaluation_only else (
+        ("train_split", cfg.train_split), ("eval_split", cfg.eval_split))
+    for flag, split in splits:
+        _registered(f"{flag}={split}", lambda name: registry.check_split(info, name), split)
 
 
 def validate(cfg, backbones=None):

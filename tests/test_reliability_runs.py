@@ -106,13 +106,6 @@ def test_sigterm_during_the_final_evaluation_exits_1_with_a_message_and_releases
     assert (model_dir / "ckpt-2.index").exists()  # the trained steps are kept: a restart only evaluates
 
 
-def test_a_misspelt_eval_split_is_refused_before_training(tmp_path):
-    model_dir = tmp_path / "run"
-    line = _one_line_error(run_train(tiny_flagfile(tmp_path), model_dir, "--train_steps=2", "--eval_split=tset"))
-    assert "--eval_split=tset: synthetic has no split 'tset'" in line, line
-    assert not model_dir.exists() or not any(p.name.startswith("ckpt") for p in model_dir.iterdir())
-
-
 @pytest.mark.slow  # two worker processes (~30 s on 2 shared cores)
 def test_a_setup_failure_on_the_chief_stops_every_worker_with_its_reason(tmp_path):
     flagfile = tiny_flagfile(tmp_path)

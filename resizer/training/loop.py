@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from resizer.training import (checkpoints, cluster, data, evaluation, init, optim, preflight, replicas, report,
+from resizer.training import (checkpoints, cluster, data, evaluation, init, optim, replicas, report,
                               resume, runtime, schedule, smoke, steps)
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import Progress
@@ -57,7 +57,6 @@ def train(cfg, log=print):
     Returns the results dict (None when --noeval_at_end). Raises TrainingDiverged,
     Preempted, checkpoints.ModelDirLocked, or ValueError/FileNotFoundError for bad input.
     """
-    preflight.check_splits(cfg)
     strategy, worker_id, chief = replicas.setup(cfg)
     smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
