@@ -9,7 +9,8 @@ every error names the flag to change.
 Names come from the registries that own them (resizer.tasks, resizer.data.registry,
 resizer.models.backbones / resizers, resizer.data.distortions, resizer.interpolation): the
 flags take strings, and `validate` checks them there (with a did-you-mean). Importing this
-module imports neither TensorFlow nor any registry.
+module imports no TensorFlow, but it does load the task registry (resizer.settings imports
+resizer.results, which reads resizer.tasks' names).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dataclasses
 from typing import Optional
 
 from resizer import tables as _tables
-from resizer.settings import settings_of
+from resizer import settings as _settings
 
 STRATEGIES = ("mirrored", "multi_worker", "tpu", "one_device")
 TABLES = _tables.numbers()  # the registered table specs (resizer/tables/); imports no table
@@ -180,10 +181,8 @@ class Config:
 
     @property
     def model_input(self):
-        """Side of the images the model takes (the learned resizer's input, or --output)."""
-        if self.learned or self.resizer_input:  # a fixed resizer with an input side resizes inside the model
-            return self.resizer_input
-        return self.output // self.downscale
+        """Side of the images the model takes (resizer.settings.model_input)."""
+        return _settings.model_input(self)
 
     @property
     def pipeline_size(self):
@@ -198,18 +197,16 @@ class Config:
 
     @property
     def evaluation_only(self):
-        return self.train_steps == 0 and self.train_epochs == 0
+        return _settings.evaluation_only(self)
 
     @property
     def global_eval_batch(self):
         return self.eval_batch_size or self.batch_size
 
     def model_config(self):
-        """The resizer.models.build arguments of the run's model (saved as the run's model.json)."""
-        return {"task": self.task, "backbone": self.backbone, "resizer": self.resizer, "input_size": self.model_input,
-                "output_size": self.output, "filters": self.filters, "num_res_blocks": self.res_blocks,
-                "num_classes": None if self.task_spec.num_classes else self.num_classes,
-                "interpolation": self.interpolation}
+        """The resizer.models.build arguments of the run's model (saved as the run's model.json): those
+        of its settings record, as for a published row (resizer.settings.build_kwargs)."""
+        return _settings.build_kwargs(self.settings(None, None), self.task, self.num_classes)
 
     def resolved_model_dir(self):
         if self.model_dir:
@@ -217,9 +214,9 @@ class Config:
         prefix = f"{self.runs_dir}/smoke" if self.smoke else self.runs_dir
         return f"{prefix}/{self.experiment}"
 
-    def settings(self, train_crop, eval_crop, init_resizer_backbone=None):
+    def settings(self, train_crop, eval_crop, resizer_trained_with=None):
         """The `settings` object of results.json (see resizer.results.SETTINGS)."""
-        return settings_of(self, init_resizer_backbone, train_crop, eval_crop)
+        return _settings.settings_of(self, resizer_trained_with, train_crop, eval_crop)
 
 
 def _check(condition, flag, message):
@@ -235,7 +232,8 @@ def _registered(flag, registry_check, value):
 
 
 def check_names(cfg):
-    """Every name-valued flag against the registry that owns it (imports the registries)."""
+    """Every name-valued flag against the registry that owns it (imports the registries), and
+    the splits against the dataset's."""
     from resizer import interpolation, resizers, tasks
     from resizer.data import distortions, registry
     from resizer.models import backbones
@@ -251,6 +249,12 @@ def check_names(cfg):
     info = registry.info(cfg.dataset_id, cfg.data_dir or None)
     _check(cfg.task in info.tasks, "task", f"--task={cfg.task} does not fit --dataset={cfg.dataset}, a "
            f"{' or '.join(info.tasks)} dataset")
+    # Here rather than when the split is first read: a misspelt --eval_split would otherwise
+    # fail only at the final evaluation, hours in.
+    splits = (("eval_split", cfg.eval_split),) if cfg.evaluation_only else (
+        ("train_split", cfg.train_split), ("eval_split", cfg.eval_split))
+    for flag, split in splits:
+        _registered(f"{flag}={split}", lambda name: registry.check_split(info, name), split)
 
 
 def validate(cfg, backbones=None):

@@ -7,8 +7,8 @@ their index) is written through here. Paths may be local or tf.io.gfile URLs (`g
 * local: a temporary file beside the target, renamed over it (POSIX rename is atomic);
 * a store with rename (gs:// renames by copying the object, and an object appears whole;
   ram://): a temporary object beside the target, renamed over it;
-* a store without rename: the target is written directly and read back to verify its size
-  (a reader may then see it while it is being written; no such store is known to TF today).
+* a store without rename (none known to TF today) is not supported: its UnimplementedError
+  propagates (writing the target directly would let readers see a part of it).
 """
 
 from __future__ import annotations
@@ -73,13 +73,7 @@ def _atomic_write_remote(path, write_fn):
     tmp = f"{directory}/.{name}.{uuid.uuid4().hex}.tmp"
     try:
         write_fn(tmp)
-        try:
-            tf.io.gfile.rename(tmp, path, overwrite=True)
-        except tf.errors.UnimplementedError:
-            size = tf.io.gfile.stat(tmp).length
-            write_fn(path)
-            if tf.io.gfile.stat(path).length != size:
-                raise OSError(f"{path}: written {tf.io.gfile.stat(path).length} bytes, expected {size}") from None
+        tf.io.gfile.rename(tmp, path, overwrite=True)
     finally:
         if tf.io.gfile.exists(tmp):
             tf.io.gfile.remove(tmp)

@@ -7,7 +7,9 @@ One function each, used everywhere a run, an experiment or a published row is de
     description). Missing fields read as None.
   * `evaluation_only(x)` / `reuses_a_model(x)`: the re-evaluation rule.
   * `resizer_trained_with(x, source_of)`: the backbone whose run trained x's resizer.
-  * `build_kwargs(settings, task, num_classes)`: the keyword arguments of resizer.models.build.
+  * `model_input(x)`: the side of the images x's model takes.
+  * `build_kwargs(settings, task, num_classes)`: the keyword arguments of resizer.models.build
+    (Config.model_config too).
 
 Importing this module imports no TensorFlow of its own.
 """
@@ -96,15 +98,16 @@ def settings_of(x, resizer_trained_with=None, train_crop=None, eval_crop=None):
     return values
 
 
-def model_input(settings):
-    """Side of the images the model takes: the learned resizer's input, else the backbone's
-    (shrunk by a down-scaling distortion)."""
+def model_input(x):
+    """Side of the images the model takes: the learned resizer's input (a fixed resizer given
+    an input side resizes inside the model), else the backbone's (shrunk by a down-scaling
+    distortion). x: a settings record or a Config."""
     from resizer import resizers
     from resizer.data import distortions
 
-    if resizers.get(settings["resizer"]).learned or settings.get("resizer_input"):
-        return settings["resizer_input"]
-    return settings["output"] // distortions.downscale(settings.get("distortion"))
+    if resizers.get(_get(x, "resizer")).learned or _get(x, "resizer_input"):
+        return _get(x, "resizer_input")
+    return _get(x, "output") // distortions.downscale(_get(x, "distortion") or None)
 
 
 def build_kwargs(settings, task, num_classes=None):

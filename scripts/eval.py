@@ -37,7 +37,7 @@ def main(argv):
     except ValueError as e:
         raise app.UsageError(str(e)) from None
     from resizer import training
-    from resizer.training import runtime
+    from resizer.training import cluster, runtime
 
     def annotate(results):  # measured vs published, in the one results.json write
         if released is not None:
@@ -45,7 +45,7 @@ def main(argv):
 
     results, status = runtime.run_reporting(
         "eval.py", "the evaluation", lambda: training.evaluate_checkpoint(cfg, FLAGS.checkpoint, annotate=annotate),
-        (training.ModelDirLocked,))
+        (training.ModelDirLocked, cluster.SetupFailedElsewhere))
     if status:
         return status
     if results is not None:

@@ -56,16 +56,19 @@ def finish(model_dir):
 
 def kill_at(model_dir, step, delay):
     """Starts a run and SIGKILLs it `delay` s after it prints step `step`: (the last line seen,
-    whether the kill landed; False when the run had already exited, a trial that tests nothing)."""
+    whether the kill landed; False when the run never printed that step or had already exited,
+    a trial that tests nothing)."""
     victim = subprocess.Popen(command(model_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))  # lines as they happen
-    last = ""
+    last, reached = "", False
     for line in victim.stdout:
         last = line.strip() or last
         if line.startswith(f"step {step}/"):
+            reached = True
             time.sleep(delay)
             break
-    landed = victim.poll() is None
+    # A run whose output ended without the step can still be alive for a moment (exiting).
+    landed = reached and victim.poll() is None
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     return last, landed
@@ -85,8 +88,8 @@ def main(argv):
         seen, landed = kill_at(model_dir, step, delay)
         if not landed:
             missed += 1
-            print(f"trial {trial}: the run had exited before the kill ({delay:.2f} s after step {step}): not counted",
-                  flush=True)
+            print(f"trial {trial}: the run never printed step {step} or had exited before the kill ({delay:.2f} s "
+                  f"after it; last line: {seen[:40]!r}): not counted", flush=True)
             continue
         try:
             digest, end, resumed = finish(model_dir)
@@ -101,7 +104,7 @@ def main(argv):
               f"{'identical' if same else 'DIFFERENT'} weights at step {end}", flush=True)
     killed = FLAGS.kills - missed
     print(f"{identical} of {killed} killed runs resumed to weights identical to the uninterrupted run "
-          f"({failed} restarts failed, {missed} trials not counted: the run had exited first; "
+          f"({failed} restarts failed, {missed} trials not counted: the run exited first or never reached its step; "
           f"{time.time() - start:.0f} s)")
     if not FLAGS.work_dir:
         import shutil

@@ -117,7 +117,7 @@ def test_names_come_from_their_registries():
 
     for flag, good, bad in (("dataset", "cifar10", "cifar"), ("resizer", "bicubic", "bicubik"),
                             ("distortion", "jpeg_q10", "jpeg_q11"), ("interpolation", "lanczos3", "lanczos")):
-        make(**{flag: good}, **({"task": "classification"} if flag == "dataset" else {}))
+        make(**{flag: good}, **({"task": "classification", "eval_split": "test"} if flag == "dataset" else {}))
         with pytest.raises(ValueError, match=rf"^--{flag}: Unknown .*Did you mean"):
             make(**{flag: bad})
     assert {"learned", "bilinear", "bicubic"} <= set(resizers.names())

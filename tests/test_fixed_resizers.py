@@ -52,8 +52,8 @@ def test_learned_resizer_refuses_area():
 
 
 def _cfg(**values):
-    return config.make({"experiment": "x", "dataset": "fashion_mnist", "num_classes": 10, "backbone": "tiny_cnn",
-                        **values})
+    return config.make({"experiment": "x", "dataset": "fashion_mnist", "eval_split": "test", "num_classes": 10,
+                        "backbone": "tiny_cnn", **values})
 
 
 def test_config_fixed_resizer_inside_the_model():

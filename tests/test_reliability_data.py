@@ -119,16 +119,27 @@ def test_only_the_decoding_stage_may_drop_an_example(monkeypatch):
         list(ds)
 
 
-def test_an_evaluation_that_dropped_images_is_not_a_full_split():
+def test_an_evaluation_that_dropped_images_is_not_a_full_split(monkeypatch, tmp_path, capsys):
+    import numpy as np
+    import tensorflow as tf
+
     from resizer import config
-    from resizer.training import report
+    from resizer.data import pipeline
+    from resizer.training import evaluation
+    from resizer.training.model import Run, build_model
 
-    cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "output": 16, "dataset": "synthetic"})
-
-    def record(dropped):
-        return report.make_results(
-            cfg, metrics={"top1_error": 50.0, "top5_error": 10.0, "loss": 1.0}, split_size=9, gflops=1e9,
-            params={"total": 1, "trainable": 1, "resizer_conv_weights": None}, steps=0, plan=None, hardware="CPU",
-            crops=("full_image+flip", "full_image"), init_resizer_backbone=None, dropped=dropped)
-
-    assert record(0)["full_split"] and not record(1)["full_split"]  # results.json says the split was not whole
+    rng = np.random.default_rng(0)
+    images = [testing.photo_jpeg(40, 48, rng) for _ in range(4)]
+    images[1] = images[1][: len(images[1]) // 2]
+    source = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.arange(4, dtype=np.int64),
+                                                 "key": np.arange(4, dtype=np.int64)})
+    monkeypatch.setattr(pipeline, "_examples", lambda *a, **k: (source, 4))
+    cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "output": 16, "batch_size": 2,
+                       "train_epochs": 0, "model_dir": str(tmp_path)})
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    with strategy.scope():
+        model = build_model(cfg)
+    results = evaluation.evaluate_and_report(Run(cfg, strategy, model, str(tmp_path), True, 0), 0, None)
+    assert results["split_size"] == 3 and results["full_split"] is False
+    assert ("warning: evaluated 3 of the 4 examples of validation: 1 could not be read and were dropped"
+            in capsys.readouterr().out)

@@ -48,9 +48,14 @@ def test_the_reevaluation_rule_and_the_backbone_that_trained_the_resizer():
     dict(resizer="bilinear", output=32, distortion="downscale4x"),
     dict(resizer="bicubic", output=16, task="iqa", dataset="ava", interpolation="bicubic"),
 ])
-def test_build_kwargs_build_the_model_the_trainer_builds(values):
-    cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "num_classes": 4, **values})
-    kwargs = settings.build_kwargs(cfg.settings("crop", "crop"), cfg.task, cfg.num_classes)
+def test_a_results_settings_record_rebuilds_the_model_the_run_trained(values):
+    # Config.model_config is build_kwargs of the run's own record; what is left to test is that
+    # the record as results.json stores it (JSON, the crops filled in) still holds every argument.
+    import json
+
     from resizer.models import build
 
+    cfg = config.make({"experiment": "x", "backbone": "tiny_cnn", "num_classes": 4, **values})
+    record = json.loads(json.dumps(cfg.settings("crop", "crop", resizer_trained_with="resnet50")))
+    kwargs = settings.build_kwargs(record, cfg.task, cfg.num_classes)
     assert build(**kwargs).get_config() == loop.build_model(cfg).get_config()

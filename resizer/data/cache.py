@@ -19,9 +19,9 @@ every file operation here goes through tf.io.gfile or resizer.files. What holds 
     store's lock, so it is atomic; a file is visible under its name from the moment it is
     opened and grows while written (and "w" appends to an existing file rather than
     truncating it), which is why nothing is ever written directly under a shard's name.
-  a store without rename (none known to TF today): resizer.files writes the shard under
-    its own name and checks its size; a write killed there leaves a partial shard that a
-    resume would keep. Delete that cache's directory after such a kill.
+  a store without rename (none known to TF today) is not supported: resizer.files lets its
+    UnimplementedError propagate rather than write a shard under its own name, where a
+    killed write would leave a partial shard that a resume keeps.
 On every store: a killed write may leave `.shard-...tmp` temporaries (never read; safe to
 delete while no write runs). There is no lock and no exclusive create: two writers of one
 cache with the same settings each rename whole shards into place (the last wins); the

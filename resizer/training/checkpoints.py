@@ -26,6 +26,8 @@ import uuid
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
+from resizer.files import is_remote
+
 LOCK_NAME = ".lock"
 # The run-defining settings (JSON) travel in every training checkpoint (resizer.training.resume).
 SETTINGS_KEY = "run_settings"
@@ -63,7 +65,7 @@ class RunLock:
         self.path = f"{model_dir.rstrip('/')}/{LOCK_NAME}"
         self.held = False
         self.token = uuid.uuid4().hex
-        self.remote = "://" in model_dir
+        self.remote = is_remote(model_dir)
 
         self.created_dirs = []
 

@@ -7,6 +7,7 @@ wait in the first collective of training for ever. Every worker therefore passes
 and why) from every worker. A worker whose setup raised takes part with its reason and
 re-raises; the others raise SetupFailedElsewhere naming the failed worker and its reason.
 The chief's reason wins when several fail. Single-worker strategies pass without a collective.
+train() and evaluate_checkpoint() both pass it through `resizer.training.replicas.locked_setup`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 _MESSAGE_BYTES = 1000
+_HEADER = 3  # failed?, worker id, chief?
 
 
 class SetupFailedElsewhere(RuntimeError):
@@ -24,8 +26,10 @@ class SetupFailedElsewhere(RuntimeError):
 class SetupGate:
     """The one setup-status exchange of a multi-worker run (see the module doc)."""
 
-    def __init__(self, strategy, worker_id):
-        self.strategy, self.worker_id = strategy, worker_id
+    def __init__(self, strategy, worker_id, chief):
+        # chief is passed, not derived from worker_id: a cluster with a separate `chief` task
+        # has a chief and a worker 0 that share task id 0.
+        self.strategy, self.worker_id, self.chief = strategy, worker_id, chief
         self.passed = not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
     def open(self):
@@ -34,9 +38,8 @@ class SetupGate:
             return
         failed = self._exchange(None)
         if failed:
-            worker, reason = failed
-            raise SetupFailedElsewhere(f"setup failed on worker {worker}{' (the chief)' if worker == 0 else ''}: "
-                                       f"{reason}")
+            worker, chief, reason = failed
+            raise SetupFailedElsewhere(f"setup failed on worker {worker}{' (the chief)' if chief else ''}: {reason}")
 
     def fail(self, error):
         """Setup raised `error` here: tells the other workers (the caller re-raises)."""
@@ -48,11 +51,11 @@ class SetupGate:
 
     def _exchange(self, message):
         self.passed = True
-        record = np.zeros(_MESSAGE_BYTES + 2, np.int32)
+        record = np.zeros(_HEADER + _MESSAGE_BYTES, np.int32)
         if message is not None:
             data = message.encode()[:_MESSAGE_BYTES]
-            record[0], record[1] = 1, self.worker_id
-            record[2:2 + len(data)] = np.frombuffer(data, np.uint8)
+            record[:_HEADER] = 1, self.worker_id, self.chief
+            record[_HEADER:_HEADER + len(data)] = np.frombuffer(data, np.uint8)
         local = tf.constant(record)
 
         @tf.function
@@ -66,6 +69,6 @@ class SetupGate:
         failed = [row for row in rows if row[0]]
         if not failed:
             return None
-        row = min(failed, key=lambda r: r[1])  # the chief (worker 0) first
-        text = bytes(row[2:][row[2:] > 0].astype(np.uint8)).decode(errors="replace")
-        return int(row[1]), text
+        row = min(failed, key=lambda r: (not r[2], r[1]))  # the chief first
+        text = bytes(row[_HEADER:][row[_HEADER:] > 0].astype(np.uint8)).decode(errors="replace")
+        return int(row[1]), bool(row[2]), text

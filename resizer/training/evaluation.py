@@ -48,7 +48,7 @@ def evaluate(run, log=print):
     examples = int(count.result())
     values = {m.name: float(m.result()) for m in metrics}
     values["loss"] = float(loss_sum.result()) / max(examples, 1)
-    expected = listed[0] if listed else examples
+    expected = listed[0]
     if examples < expected:
         log(f"warning: evaluated {examples} of the {expected} examples of {cfg.eval_split}: {expected - examples} "
             "could not be read and were dropped (each logged above); results.json says full_split false")
@@ -94,35 +94,38 @@ def evaluate_checkpoint(cfg, checkpoint="", log=print, annotate=None):
     strategy, worker_id, chief = replicas.setup(cfg)
     smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
-    # Held so that a live training run cannot overwrite results.json, or delete the
+    # The lock is held so that a live training run cannot overwrite results.json, or delete the
     # checkpoint being read, while this evaluation runs.
-    with replicas.chief_lock(model_dir, chief):
-        return _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log, annotate)
+    with replicas.locked_setup(strategy, model_dir, worker_id, chief) as gate:
+        return _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log, annotate, gate)
 
 
-def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log, annotate):
+def _evaluate_locked(cfg, checkpoint, strategy, worker_id, chief, model_dir, log, annotate, gate):
+    # Every check that can refuse comes before gate.open(), so that it stops every worker.
     if chief:
         check_model_config(model_dir, cfg)
-    with strategy.scope():
-        model = build_model(cfg)
-    run = Run(cfg, strategy, model, model_dir, chief, worker_id)
     if checkpoint:
         path = checkpoints.resolve(checkpoint, cfg.runs_dir, "checkpoint")
     else:
         path = resume.choose(model_dir, cfg, log, chief=False)
     if path:
         resume.check_checkpoint_settings(path, cfg, "Evaluate it with the flags it was trained with (its flags.txt).")
+    elif not cfg.evaluation_only:
+        raise FileNotFoundError(f"no checkpoint in {model_dir}: train first (python scripts/train.py with the same "
+                                "flags) or pass --checkpoint")
+    gate.open()
+    with strategy.scope():
+        model = build_model(cfg)
+    run = Run(cfg, strategy, model, model_dir, chief, worker_id)
+    if path:
         tf.train.Checkpoint(model=model).read(path).expect_partial().assert_existing_objects_matched()
         reader = checkpoints.reader(path)
         steps = int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE")) if reader.has_tensor(
             "step/.ATTRIBUTES/VARIABLE_VALUE") else 0
         log(f"evaluating {path} (step {steps})")
-    elif cfg.evaluation_only:
+    else:
         init.initialise(run, log)
         steps = 0
-    else:
-        raise FileNotFoundError(f"no checkpoint in {model_dir}: train first (python scripts/train.py with the same "
-                                "flags) or pass --checkpoint")
     if chief:  # only now: a refused evaluation leaves the model directory as it found it
         write_model_config(model_dir, model)
     # The plan the run trained with (no need for the training data), else recomputed.

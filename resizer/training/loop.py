@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from resizer.training import (checkpoints, cluster, data, evaluation, init, optim, preflight, replicas, report,
+from resizer.training import (checkpoints, data, evaluation, init, optim, replicas, report,
                               resume, runtime, schedule, smoke, steps)
 from resizer.training.model import Run, build_model, check_model_config, write_model_config
 from resizer.training.progress import Progress
@@ -57,17 +57,11 @@ def train(cfg, log=print):
     Returns the results dict (None when --noeval_at_end). Raises TrainingDiverged,
     Preempted, checkpoints.ModelDirLocked, or ValueError/FileNotFoundError for bad input.
     """
-    preflight.check_splits(cfg)
     strategy, worker_id, chief = replicas.setup(cfg)
     smoke.say_note(cfg, log)
     model_dir = cfg.resolved_model_dir()
-    gate = cluster.SetupGate(strategy, worker_id)  # a setup failure on one worker stops them all
-    try:
-        with replicas.chief_lock(model_dir, chief):
-            return _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate)
-    except Exception as e:
-        gate.fail(e)
-        raise
+    with replicas.locked_setup(strategy, model_dir, worker_id, chief) as gate:
+        return _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate)
 
 
 def _train_locked(cfg, strategy, worker_id, chief, model_dir, log, gate):

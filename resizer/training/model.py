@@ -56,10 +56,12 @@ def check_model_config(model_dir, cfg):
     saved = read_model_config(model_dir)
     if saved is None:
         return
+    from resizer.layers import normalize_size
+
     ours = {k: v for k, v in cfg.model_config().items() if v is not None}
     for key in ("input_size", "output_size"):
-        if isinstance(ours.get(key), int):
-            ours[key] = [ours[key], ours[key]]
+        if key in ours:
+            ours[key] = list(normalize_size(ours[key], key))  # as the model's get_config stores it
     differ = sorted(k for k in ours if saved.get(k) != ours[k])
     if differ:
         raise ValueError(f"{model_dir} holds a model of other settings than these flags: "

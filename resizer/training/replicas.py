@@ -1,6 +1,6 @@
 """What running on several replicas needs: the strategy with the tables' global batch split
-evenly, the model directory's lock held by the chief, and batch-norm statistics kept equal
-across replicas."""
+evenly, the model directory's lock held by the chief with every worker's setup passing one
+gate, and batch-norm statistics kept equal across replicas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 
 import tensorflow as tf
 
-from resizer.training import checkpoints, runtime
+from resizer.training import checkpoints, cluster, runtime
 
 
 def setup(cfg):
@@ -25,13 +25,18 @@ def setup(cfg):
 
 
 @contextlib.contextmanager
-def chief_lock(model_dir, chief):
-    """The model directory's RunLock, held by the chief (the worker that writes there)."""
-    if not chief:
-        yield
-        return
-    with checkpoints.RunLock(model_dir):
-        yield
+def locked_setup(strategy, model_dir, worker_id, chief):
+    """The setup of train() and evaluate_checkpoint(): the model directory's RunLock held by the
+    chief (the worker that writes there) around the body, which gets the run's SetupGate and
+    calls its open() before the first collective. An exception before that, the lock's included,
+    reaches every worker (resizer.training.cluster), so that none waits for ever."""
+    gate = cluster.SetupGate(strategy, worker_id, chief)
+    try:
+        with checkpoints.RunLock(model_dir) if chief else contextlib.nullcontext():
+            yield gate
+    except Exception as e:
+        gate.fail(e)
+        raise
 
 
 def make_statistics_sync(run):

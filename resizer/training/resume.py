@@ -54,15 +54,10 @@ def stored_settings(prefix):
     return json.loads(reader.get_tensor(checkpoints.SETTINGS_TENSOR).decode())
 
 
-def differences(before, cfg):
-    """['--batch_size=16 (the run has 8)', ...] for run-defining flags that differ from `before`."""
-    return report.changed_flags(before, cfg)
-
-
 def check_checkpoint_settings(prefix, cfg, what):
     """ValueError naming every run-defining flag of `cfg` that differs from the checkpoint's."""
     before = stored_settings(prefix)
-    changed = differences(before, cfg) if before is not None else []
+    changed = report.changed_flags(before, cfg) if before is not None else []
     if changed:
         raise ValueError(f"{prefix} was written by a run with other settings: {', '.join(changed)}. {what}")
 
