@@ -132,8 +132,8 @@ class Config:
     resizer: str = "bilinear"
     resizer_input: Optional[int] = None
     output: int = 224
-    filters: int = 16
-    res_blocks: int = 1
+    filters: int = _settings.DEFAULT_RESIZER["filters"]
+    res_blocks: int = _settings.DEFAULT_RESIZER["res_blocks"]
     batch_size: int = 128
     train_epochs: float = 10.0
     train_steps: int = 0
